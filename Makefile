@@ -1,0 +1,42 @@
+# DockPilot: `make run` serves the portal, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+BIND := $(or $(DOCKPILOT_BIND),127.0.0.1)
+PORT := $(or $(DOCKPILOT_PORT),8000)
+
+.PHONY: run test lint format migrate clean
+
+$(VENV)/.base: requirements/base.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base requirements/dev.txt
+	$(PIP) install -q -r requirements/dev.txt
+	touch $@
+
+migrate: $(VENV)/.base
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+
+run: migrate
+	@echo "DockPilot listens on http://$(BIND):$(PORT)/ (API docs at /api/docs/)."
+	@echo "First admin: see the setup token in the log below, or run"
+	@echo "  $(PY) manage.py createsuperuser"
+	$(VENV)/bin/daphne -b $(BIND) -p $(PORT) dockpilot.asgi:application
+
+test: $(VENV)/.dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,178 @@
+"""Changes of state for accounts: set-up, logins, logouts, passwords."""
+
+from __future__ import annotations
+
+import logging
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.audit.models import Action, Outcome
+from apps.audit.services import record
+from dockpilot.errors import BadRequest, Conflict, PortalError
+
+from . import setup, throttles
+from .models import User
+
+logger = logging.getLogger("dockpilot.accounts.services")
+
+
+class LoginThrottled(PortalError):
+    status_code = 429
+    default_code = "throttled"
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(
+            f"Too many failed logins; try again in {wait} seconds.",
+            details={"retry_after": wait},
+        )
+        self.wait = wait
+
+
+class InvalidCredentials(PortalError):
+    """401 even on endpoints without authentication classes (DRF would say 403)."""
+
+    status_code = 401
+    default_code = "invalid_credentials"
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _tokens_for(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def login(request: HttpRequest, username: str, password: str) -> dict[str, str]:
+    """Check credentials and return a JWT pair; every attempt is audited."""
+    ip = _client_ip(request)
+    wait = throttles.retry_after(ip, username)
+    if wait:
+        record(Action.AUTH_LOGIN, request=request, resource_type="user",
+               resource_name=username, outcome=Outcome.FAILURE, reason="throttled")
+        raise LoginThrottled(wait)
+
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        throttles.register_failure(ip, username)
+        record(Action.AUTH_LOGIN, request=request, resource_type="user",
+               resource_name=username, outcome=Outcome.FAILURE,
+               reason="wrong username or password, or inactive account")
+        raise InvalidCredentials(
+            "Wrong username or password, or the account is deactivated."
+        )
+
+    throttles.clear_username(username)
+    tokens = _tokens_for(user)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    record(Action.AUTH_LOGIN, request=request, actor=user, resource_type="user",
+           resource_id=str(user.pk), resource_name=user.username)
+    return tokens
+
+
+def _refresh_token(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidCredentials(f"refresh: {exc}", code="invalid_token") from exc
+
+
+def _token_user(token: RefreshToken) -> User | None:
+    return User.objects.filter(pk=token.payload.get("user_id")).first()
+
+
+def refresh(request: HttpRequest, raw: str) -> dict[str, str]:
+    """Rotate a refresh token: the old one is blacklisted, a new pair returned."""
+    token = _refresh_token(raw)
+    user = _token_user(token)
+    if user is None or not user.is_active:
+        raise InvalidCredentials(
+            "The account of this token is deactivated or deleted.", code="invalid_token"
+        )
+
+    serializer = TokenRefreshSerializer(data={"refresh": raw})
+    try:
+        serializer.is_valid(raise_exception=True)
+    except TokenError as exc:
+        raise InvalidCredentials(f"refresh: {exc}", code="invalid_token") from exc
+    record(Action.AUTH_REFRESH, request=request, actor=user, resource_type="user",
+           resource_id=str(user.pk), resource_name=user.username)
+    return dict(serializer.validated_data)
+
+
+def logout(request: HttpRequest, user: User, raw: str) -> None:
+    token = _refresh_token(raw)
+    if token.payload.get("user_id") != user.pk:
+        raise BadRequest("refresh: this refresh token belongs to another user.",
+                         details={"field": "refresh"})
+    token.blacklist()
+    record(Action.AUTH_LOGOUT, request=request, actor=user, resource_type="user",
+           resource_id=str(user.pk), resource_name=user.username)
+
+
+def revoke_all_refresh_tokens(user: User) -> int:
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(
+        blacklistedtoken__isnull=False
+    )
+    count = 0
+    for token in outstanding:
+        BlacklistedToken.objects.get_or_create(token=token)
+        count += 1
+    return count
+
+
+def change_password(request: HttpRequest, user: User, old: str, new: str) -> None:
+    """Set a new password; every token issued before stops working."""
+    if not user.check_password(old):
+        raise BadRequest("old_password: the current password is wrong.",
+                         details={"field": "old_password"})
+    try:
+        password_validation.validate_password(new, user)
+    except DjangoValidationError as exc:
+        raise BadRequest("new_password: " + " ".join(exc.messages),
+                         details={"field": "new_password"}) from exc
+
+    with transaction.atomic():
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        revoked = revoke_all_refresh_tokens(user)
+        record(Action.AUTH_PASSWORD_CHANGE, request=request, actor=user,
+               resource_type="user", resource_id=str(user.pk),
+               resource_name=user.username, details={"revoked_refresh_tokens": revoked})
+
+
+def first_admin(
+    request: HttpRequest, token: str, username: str, password: str, email: str = ""
+) -> dict[str, str]:
+    """Create the first admin with the one-time setup token from the server log."""
+    with transaction.atomic():
+        if not setup.setup_needed():
+            raise Conflict("Set-up is already done: an account exists. Log in instead.",
+                           code="setup_done")
+        if not setup.token_matches(token):
+            raise exceptions.PermissionDenied(
+                "token: wrong setup token; it is printed in the server log at start-up."
+            )
+        try:
+            password_validation.validate_password(password, User(username=username))
+        except DjangoValidationError as exc:
+            raise BadRequest("password: " + " ".join(exc.messages),
+                             details={"field": "password"}) from exc
+        user = setup.create_admin(username, password, email)
+        setup.discard_setup_token()
+        record(Action.AUTH_SETUP, request=request, actor=user, resource_type="user",
+               resource_id=str(user.pk), resource_name=user.username)
+    logger.info("first admin %r created through set-up", username)
+    return _tokens_for(user)

@@ -1,0 +1,90 @@
+"""The append-only audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class Action(models.TextChoices):
+    AUTH_SETUP = "auth.setup"
+    AUTH_LOGIN = "auth.login"
+    AUTH_LOGOUT = "auth.logout"
+    AUTH_REFRESH = "auth.refresh"
+    AUTH_PASSWORD_CHANGE = "auth.password_change"
+    CONTAINER_CREATE = "container.create"
+    CONTAINER_START = "container.start"
+    CONTAINER_STOP = "container.stop"
+    CONTAINER_RESTART = "container.restart"
+    CONTAINER_PAUSE = "container.pause"
+    CONTAINER_UNPAUSE = "container.unpause"
+    CONTAINER_KILL = "container.kill"
+    CONTAINER_RENAME = "container.rename"
+    CONTAINER_DELETE = "container.delete"
+    IMAGE_TAG = "image.tag"
+    IMAGE_DELETE = "image.delete"
+    IMAGE_PRUNE = "image.prune"
+    VOLUME_CREATE = "volume.create"
+    VOLUME_DELETE = "volume.delete"
+    VOLUME_PRUNE = "volume.prune"
+    NETWORK_CREATE = "network.create"
+    NETWORK_DELETE = "network.delete"
+    NETWORK_CONNECT = "network.connect"
+    NETWORK_DISCONNECT = "network.disconnect"
+    NETWORK_PRUNE = "network.prune"
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditLog"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("audit rows cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit rows cannot be deleted")
+
+
+class AuditLog(models.Model):
+    """One change of state (or refused attempt), kept forever as written.
+
+    The actor's username is copied so that the row still says who acted
+    after the user is deleted and the foreign key is nulled.
+    """
+
+    timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, choices=Action.choices, db_index=True)
+    resource_type = models.CharField(max_length=32, blank=True, db_index=True)
+    resource_id = models.CharField(max_length=128, blank=True, db_index=True)
+    resource_name = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, db_index=True)
+    reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit rows cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit rows cannot be deleted")

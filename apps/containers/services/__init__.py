@@ -1,0 +1,1 @@
+"""Every change of state of Docker resources goes through these modules."""

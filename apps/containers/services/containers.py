@@ -1,0 +1,285 @@
+"""Containers: listing, inspecting, creating, acting on, removing, reading."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest
+
+from apps.audit.models import Action
+from apps.audit.services import audited
+from dockpilot.errors import Conflict
+
+from ..engine import Engine, engine_for
+from ..logs import parse_logs
+from ..models import Environment
+from ..specs import container_create_kwargs
+from ..stats import summarize
+
+logger = logging.getLogger("dockpilot.containers.services.containers")
+
+STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+COMPOSE_PROJECT = "com.docker.compose.project"
+
+
+def _health(status: str) -> str | None:
+    for word in ("healthy", "unhealthy", "health: starting"):
+        if f"({word})" in status:
+            return word.replace("health: ", "")
+    return None
+
+
+def shape_summary(item: dict[str, Any]) -> dict[str, Any]:
+    """What a person reads in a container list, from one engine list entry."""
+    names = item.get("Names") or []
+    labels = item.get("Labels") or {}
+    status = item.get("Status", "")
+    return {
+        "id": item["Id"],
+        "name": names[0].lstrip("/") if names else "",
+        "image": item.get("Image", ""),
+        "image_id": item.get("ImageID", ""),
+        "command": item.get("Command", ""),
+        "created": datetime.fromtimestamp(item.get("Created", 0), UTC).isoformat(),
+        "state": item.get("State", ""),
+        "status": status,
+        "health": _health(status),
+        "ports": [
+            {"ip": p.get("IP"), "private_port": p.get("PrivatePort"),
+             "public_port": p.get("PublicPort"), "type": p.get("Type")}
+            for p in item.get("Ports") or []
+        ],
+        "labels": labels,
+        "networks": sorted((item.get("NetworkSettings") or {}).get("Networks") or {}),
+        "compose_project": labels.get(COMPOSE_PROJECT),
+    }
+
+
+def _list_filters(
+    name: str | None, status: str | None, labels: list[str], image: str | None
+) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    if name:
+        filters["name"] = [name]
+    if status:
+        filters["status"] = [status]
+    if labels:
+        filters["label"] = labels
+    if image:
+        filters["ancestor"] = [image]
+    return filters
+
+
+def list_containers(
+    environment: Environment,
+    *,
+    all: bool = True,  # noqa: A002 - the engine's own parameter name
+    name: str | None = None,
+    status: str | None = None,
+    labels: list[str] | None = None,
+    image: str | None = None,
+) -> list[dict[str, Any]]:
+    """One engine call (never the SDK's model list, which inspects each one)."""
+    params: dict[str, Any] = {"all": "1" if all else "0"}
+    filters = _list_filters(name, status, labels or [], image)
+    if filters:
+        params["filters"] = orjson.dumps(filters).decode()
+    items = engine_for(environment).get_json("/containers/json", params=params)
+    return [shape_summary(item) for item in items]
+
+
+def _mask_env(document: dict[str, Any]) -> dict[str, Any]:
+    config = document.get("Config") or {}
+    if config.get("Env"):
+        config["Env"] = [f"{entry.split('=', 1)[0]}=***" for entry in config["Env"]]
+    return document
+
+
+def inspect_container(
+    environment: Environment, ident: str, *, reveal_env: bool = False
+) -> dict[str, Any]:
+    """The engine's inspect document; env values hidden unless ``reveal_env``."""
+    document = engine_for(environment).get_json("/containers/{0}/json", ident)
+    return document if reveal_env else _mask_env(document)
+
+
+def _name_of(engine: Engine, ident: str) -> str:
+    try:
+        return str(engine.get_json("/containers/{0}/json", ident)["Name"]).lstrip("/")
+    except Exception:  # noqa: BLE001 - the name only decorates the audit row
+        return ""
+
+
+def create_container(
+    environment: Environment, spec: dict[str, Any], *, request: HttpRequest
+) -> dict[str, Any]:
+    """Create (and optionally start) a container from a validated spec."""
+    engine = engine_for(environment)
+    start = spec.get("start", False)
+    with audited(Action.CONTAINER_CREATE, request=request, resource_type="container",
+                 resource_name=spec.get("name", ""),
+                 details={"environment": environment.name, "spec": spec}) as target:
+        kwargs = container_create_kwargs(engine, spec)
+        result = engine.call("create_container", **kwargs)
+        target.resource_id = result["Id"]
+        target.resource_name = target.resource_name or _name_of(engine, result["Id"])
+        logger.info("created container %s (%s) on %s", target.resource_name,
+                    result["Id"][:12], environment.name)
+
+    created = {"id": result["Id"], "name": target.resource_name,
+               "warnings": result.get("Warnings") or [], "started": False}
+    if start:
+        start_container(environment, result["Id"], request=request)
+        created["started"] = True
+    return created
+
+
+def _act(
+    environment: Environment,
+    ident: str,
+    action: Action,
+    path: str,
+    *,
+    request: HttpRequest,
+    params: dict[str, Any] | None = None,
+    timeout: float | None = None,
+    not_modified: str = "",
+) -> dict[str, Any]:
+    engine = engine_for(environment)
+    with audited(action, request=request, resource_type="container",
+                 resource_id=ident, details={"environment": environment.name,
+                                             **(params or {})}) as target:
+        response = engine.post(path, ident, params=params, timeout=timeout)
+        if response.status_code == 304 and not_modified:
+            raise Conflict(not_modified.format(ident=ident), code="not_modified")
+        target.resource_name = _name_of(engine, ident)
+    logger.info("%s %s on %s", action, ident, environment.name)
+    return {"id": ident, "name": target.resource_name}
+
+
+def start_container(environment: Environment, ident: str, *,
+                    request: HttpRequest) -> dict[str, Any]:
+    return _act(environment, ident, Action.CONTAINER_START, "/containers/{0}/start",
+                request=request,
+                not_modified="container '{ident}' is already running.")
+
+
+def stop_container(environment: Environment, ident: str, *, timeout: int,
+                   request: HttpRequest) -> dict[str, Any]:
+    return _act(environment, ident, Action.CONTAINER_STOP, "/containers/{0}/stop",
+                request=request, params={"t": timeout},
+                timeout=settings.DOCKER_READ_TIMEOUT + timeout,
+                not_modified="container '{ident}' is already stopped.")
+
+
+def restart_container(environment: Environment, ident: str, *, timeout: int,
+                      request: HttpRequest) -> dict[str, Any]:
+    return _act(environment, ident, Action.CONTAINER_RESTART, "/containers/{0}/restart",
+                request=request, params={"t": timeout},
+                timeout=settings.DOCKER_READ_TIMEOUT + timeout)
+
+
+def pause_container(environment: Environment, ident: str, *,
+                    request: HttpRequest) -> dict[str, Any]:
+    return _act(environment, ident, Action.CONTAINER_PAUSE, "/containers/{0}/pause",
+                request=request)
+
+
+def unpause_container(environment: Environment, ident: str, *,
+                      request: HttpRequest) -> dict[str, Any]:
+    return _act(environment, ident, Action.CONTAINER_UNPAUSE,
+                "/containers/{0}/unpause", request=request)
+
+
+def kill_container(environment: Environment, ident: str, *, signal: str,
+                   request: HttpRequest) -> dict[str, Any]:
+    return _act(environment, ident, Action.CONTAINER_KILL, "/containers/{0}/kill",
+                request=request, params={"signal": signal})
+
+
+def rename_container(environment: Environment, ident: str, *, new_name: str,
+                     request: HttpRequest) -> dict[str, Any]:
+    engine = engine_for(environment)
+    with audited(Action.CONTAINER_RENAME, request=request, resource_type="container",
+                 resource_id=ident, resource_name=new_name,
+                 details={"environment": environment.name, "name": new_name}):
+        engine.post("/containers/{0}/rename", ident, params={"name": new_name})
+    return {"id": ident, "name": new_name}
+
+
+def remove_container(environment: Environment, ident: str, *, force: bool,
+                     volumes: bool, request: HttpRequest) -> None:
+    engine = engine_for(environment)
+    with audited(Action.CONTAINER_DELETE, request=request, resource_type="container",
+                 resource_id=ident, details={"environment": environment.name,
+                                             "force": force, "volumes": volumes}) as t:
+        document = engine.get_json("/containers/{0}/json", ident)
+        t.resource_id, t.resource_name = document["Id"], document["Name"].lstrip("/")
+        if document["State"].get("Running") and not force:
+            raise Conflict(
+                f"container '{t.resource_name}' is running: stop it first, or "
+                "remove it with force=true.", code="container_running"
+            )
+        engine.call("remove_container", document["Id"], force=force, v=volumes)
+    logger.info("removed container %s on %s", t.resource_name, environment.name)
+
+
+def container_logs(
+    environment: Environment,
+    ident: str,
+    *,
+    tail: int,
+    since: int | None,
+    until: int | None,
+    timestamps: bool,
+    stdout: bool,
+    stderr: bool,
+) -> dict[str, Any]:
+    """A bounded read of the log, demultiplexed, invalid UTF-8 replaced."""
+    params: dict[str, Any] = {
+        "stdout": int(stdout), "stderr": int(stderr), "tail": tail,
+        "timestamps": int(timestamps),
+    }
+    if since is not None:
+        params["since"] = since
+    if until is not None:
+        params["until"] = until
+    data = engine_for(environment).get_bytes("/containers/{0}/logs", ident,
+                                             params=params)
+    lines = parse_logs(data, timestamps=timestamps)
+    return {"id": ident, "lines": [line.as_dict() for line in lines]}
+
+
+def _require_running(engine: Engine, ident: str) -> dict[str, Any]:
+    document = engine.get_json("/containers/{0}/json", ident)
+    if not document["State"].get("Running"):
+        name = document["Name"].lstrip("/")
+        raise Conflict(
+            f"container '{name}' is {document['State'].get('Status', 'not running')}: "
+            "start it to read its stats or processes.", code="container_not_running"
+        )
+    return document
+
+
+def container_stats(environment: Environment, ident: str) -> dict[str, Any]:
+    """One sample with CPU %: the engine reads twice, about a second apart."""
+    engine = engine_for(environment)
+    document = _require_running(engine, ident)
+    sample = engine.get_json("/containers/{0}/stats", document["Id"],
+                             params={"stream": "false"})
+    return {"id": document["Id"], "name": document["Name"].lstrip("/"),
+            **summarize(sample)}
+
+
+def container_top(environment: Environment, ident: str,
+                  ps_args: str | None = None) -> dict[str, Any]:
+    engine = engine_for(environment)
+    document = _require_running(engine, ident)
+    params = {"ps_args": ps_args} if ps_args else None
+    top = engine.get_json("/containers/{0}/top", document["Id"], params=params)
+    return {"id": document["Id"], "titles": top.get("Titles") or [],
+            "processes": top.get("Processes") or []}

@@ -1,0 +1,3 @@
+"""Local development: the embedded defaults, DEBUG only when asked for."""
+
+from .base import *  # noqa: F403
