@@ -1,5 +1,16 @@
-"""Settings for the test suite: fast hashing, an isolated data directory."""
+"""Settings for the test suite: fast hashing, a data directory of its own."""
 
-from .base import *  # noqa: F403
+import os
+import tempfile
+
+# Before base reads it: the suite never touches the developer's ./data.
+os.environ.setdefault("DOCKPILOT_DATA_DIR", tempfile.mkdtemp(prefix="dockpilot-test-"))
+
+from .base import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -13,7 +13,7 @@ from apps.audit.models import Action
 from ..services import containers as service
 from ..timeparse import to_unix
 from .base import ENVIRONMENT_PARAM, DockerViewSet
-from .serializers import (
+from .serializers.containers import (
     ContainerCreateSerializer,
     DeleteQuerySerializer,
     KillSerializer,

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from dockpilot.serializers import StrictSerializer
 
-from .fields import (
+from ..fields import (
     ByteSizeField,
     CommandField,
     DockerNameField,

@@ -1,0 +1,1 @@
+"""Input serializers of the Docker endpoints, one module per resource."""
