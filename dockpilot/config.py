@@ -24,7 +24,9 @@ def env_str(name: str, default: str = "") -> str:
         try:
             return Path(file_path).read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{key}_FILE: cannot read {file_path}: {exc}")
+            raise ImproperlyConfigured(
+                f"{key}_FILE: cannot read {file_path}: {exc}"
+            ) from exc
     return os.environ.get(key, default)
 
 
@@ -45,8 +47,10 @@ def env_int(name: str, default: int) -> int:
         return default
     try:
         return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{PREFIX}{name} must be a whole number, not {raw!r}")
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"{PREFIX}{name} must be a whole number, not {raw!r}"
+        ) from exc
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -100,7 +100,9 @@ def _body(exc: exceptions.APIException) -> dict[str, Any]:
         }
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
     detail = exc.detail
-    message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+    message = (
+        str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+    )
     details: dict[str, Any] = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         details["retry_after"] = int(exc.wait)
@@ -117,8 +119,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         logger.exception("unhandled error in %s", context.get("view"))
         return Response(
-            {"code": "server_error", "message": "Internal error; see the server log.",
-             "details": {}},
+            {
+                "code": "server_error",
+                "message": "Internal error; see the server log.",
+                "details": {},
+            },
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     assert isinstance(exc, exceptions.APIException)  # noqa: S101
@@ -126,16 +131,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def json_not_found(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
     return JsonResponse(
-        {"code": "not_found", "message": f"No route for {request.path}.", "details": {}},
+        {
+            "code": "not_found",
+            "message": f"No route for {request.path}.",
+            "details": {},
+        },
         status=404,
     )
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
-        {"code": "server_error", "message": "Internal error; see the server log.",
-         "details": {}},
+        {
+            "code": "server_error",
+            "message": "Internal error; see the server log.",
+            "details": {},
+        },
         status=500,
     )

@@ -33,8 +33,11 @@ def _engine() -> dict[str, Any]:
         with translate_errors(engine):
             version = engine.api.version(api_version=False)
         return {
-            "ok": True, "environment": environment.name, "endpoint": engine.endpoint,
-            "version": version.get("Version"), "api_version": version.get("ApiVersion"),
+            "ok": True,
+            "environment": environment.name,
+            "endpoint": engine.endpoint,
+            "version": version.get("Version"),
+            "api_version": version.get("ApiVersion"),
             "latency_ms": round((time.monotonic() - started) * 1000, 1),
         }
     except PortalError as exc:
@@ -47,11 +50,16 @@ def _disk() -> dict[str, Any]:
     usage = shutil.disk_usage(settings.DATA_DIR)
     free_mb = usage.free // (1024 * 1024)
     ok = free_mb >= settings.HEALTH_MIN_FREE_DISK_MB
-    result: dict[str, Any] = {"ok": ok, "free_mb": free_mb,
-                              "total_mb": usage.total // (1024 * 1024)}
+    result: dict[str, Any] = {
+        "ok": ok,
+        "free_mb": free_mb,
+        "total_mb": usage.total // (1024 * 1024),
+    }
     if not ok:
-        result["error"] = (f"only {free_mb} MiB free in the data directory; "
-                           f"at least {settings.HEALTH_MIN_FREE_DISK_MB} MiB needed")
+        result["error"] = (
+            f"only {free_mb} MiB free in the data directory; "
+            f"at least {settings.HEALTH_MIN_FREE_DISK_MB} MiB needed"
+        )
     return result
 
 
@@ -60,5 +68,7 @@ def health(request: HttpRequest) -> JsonResponse:
     """Unauthenticated: reports database, engine and disk; 503 when any fails."""
     checks = {"database": _database(), "engine": _engine(), "disk": _disk()}
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        status=200 if healthy else 503,
+    )

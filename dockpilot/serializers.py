@@ -20,8 +20,10 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 known = ", ".join(sorted(self.fields))
                 raise serializers.ValidationError(
-                    {name: [f"Unknown field; known fields are: {known}."]
-                     for name in unknown}
+                    {
+                        name: [f"Unknown field; known fields are: {known}."]
+                        for name in unknown
+                    }
                 )
         return super().to_internal_value(data)
 

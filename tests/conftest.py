@@ -21,6 +21,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import Role, User
 from apps.containers.engine import forget_engines
+from apps.containers.models import Environment
+from tests.relay import SocketRelay
 
 RUN_ID = uuid.uuid4().hex[:8]
 TEST_LABEL = "dockpilot.test"
@@ -83,8 +85,9 @@ def test_image(docker_client: docker.DockerClient) -> str:
             'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
             'CMD ["/bin/sh"]\n'
         )
-        docker_client.images.build(path=str(context), tag=IMAGE, labels=LABELS,
-                                   rm=True, forcerm=True)
+        docker_client.images.build(
+            path=str(context), tag=IMAGE, labels=LABELS, rm=True, forcerm=True
+        )
     finally:
         shutil.rmtree(context, ignore_errors=True)
     return IMAGE
@@ -165,14 +168,36 @@ def anon_client() -> APIClient:
 def make_container(docker_client: docker.DockerClient, test_image: str):
     """Create a labelled container straight on the engine (not through the API)."""
 
-    def _make(name: str, command: list[str] | None = None, start: bool = True,
-              **kwargs):
+    def _make(
+        name: str, command: list[str] | None = None, start: bool = True, **kwargs
+    ):
         container = docker_client.api.create_container(
-            test_image, command=command or ["sleep", "300"], name=name,
-            labels=LABELS, **kwargs,
+            test_image,
+            command=command or ["sleep", "300"],
+            name=name,
+            labels=LABELS,
+            **kwargs,
         )
         if start:
             docker_client.api.start(container["Id"])
         return container["Id"]
 
     return _make
+
+
+@pytest.fixture
+def relay(docker_client: docker.DockerClient) -> Iterator[SocketRelay]:
+    """A stoppable stand-in path to the real engine (see tests/relay.py)."""
+    with tempfile.TemporaryDirectory(prefix="dpt-relay-") as folder:
+        relay = SocketRelay(Path(folder) / "engine.sock")
+        relay.start()
+        yield relay
+        relay.stop()
+
+
+@pytest.fixture
+def relayed_default(relay: SocketRelay) -> Environment:
+    Environment.objects.update(is_default=False)
+    return Environment.objects.create(
+        name="relay", endpoint=relay.endpoint, is_default=True
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -60,16 +61,27 @@ def login(request: HttpRequest, username: str, password: str) -> dict[str, str]:
     ip = _client_ip(request)
     wait = throttles.retry_after(ip, username)
     if wait:
-        record(Action.AUTH_LOGIN, request=request, resource_type="user",
-               resource_name=username, outcome=Outcome.FAILURE, reason="throttled")
+        record(
+            Action.AUTH_LOGIN,
+            request=request,
+            resource_type="user",
+            resource_name=username,
+            outcome=Outcome.FAILURE,
+            reason="throttled",
+        )
         raise LoginThrottled(wait)
 
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         throttles.register_failure(ip, username)
-        record(Action.AUTH_LOGIN, request=request, resource_type="user",
-               resource_name=username, outcome=Outcome.FAILURE,
-               reason="wrong username or password, or inactive account")
+        record(
+            Action.AUTH_LOGIN,
+            request=request,
+            resource_type="user",
+            resource_name=username,
+            outcome=Outcome.FAILURE,
+            reason="wrong username or password, or inactive account",
+        )
         raise InvalidCredentials(
             "Wrong username or password, or the account is deactivated."
         )
@@ -77,8 +89,14 @@ def login(request: HttpRequest, username: str, password: str) -> dict[str, str]:
     throttles.clear_username(username)
     tokens = _tokens_for(user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    record(Action.AUTH_LOGIN, request=request, actor=user, resource_type="user",
-           resource_id=str(user.pk), resource_name=user.username)
+    record(
+        Action.AUTH_LOGIN,
+        request=request,
+        actor=user,
+        resource_type="user",
+        resource_id=str(user.pk),
+        resource_name=user.username,
+    )
     return tokens
 
 
@@ -107,19 +125,34 @@ def refresh(request: HttpRequest, raw: str) -> dict[str, str]:
         serializer.is_valid(raise_exception=True)
     except TokenError as exc:
         raise InvalidCredentials(f"refresh: {exc}", code="invalid_token") from exc
-    record(Action.AUTH_REFRESH, request=request, actor=user, resource_type="user",
-           resource_id=str(user.pk), resource_name=user.username)
+    record(
+        Action.AUTH_REFRESH,
+        request=request,
+        actor=user,
+        resource_type="user",
+        resource_id=str(user.pk),
+        resource_name=user.username,
+    )
     return dict(serializer.validated_data)
 
 
 def logout(request: HttpRequest, user: User, raw: str) -> None:
     token = _refresh_token(raw)
-    if token.payload.get("user_id") != user.pk:
-        raise BadRequest("refresh: this refresh token belongs to another user.",
-                         details={"field": "refresh"})
+    # simplejwt writes the user id claim as a string, whatever the pk type.
+    if str(token.payload.get("user_id")) != str(user.pk):
+        raise BadRequest(
+            "refresh: this refresh token belongs to another user.",
+            details={"field": "refresh"},
+        )
     token.blacklist()
-    record(Action.AUTH_LOGOUT, request=request, actor=user, resource_type="user",
-           resource_id=str(user.pk), resource_name=user.username)
+    record(
+        Action.AUTH_LOGOUT,
+        request=request,
+        actor=user,
+        resource_type="user",
+        resource_id=str(user.pk),
+        resource_name=user.username,
+    )
 
 
 def revoke_all_refresh_tokens(user: User) -> int:
@@ -136,21 +169,30 @@ def revoke_all_refresh_tokens(user: User) -> int:
 def change_password(request: HttpRequest, user: User, old: str, new: str) -> None:
     """Set a new password; every token issued before stops working."""
     if not user.check_password(old):
-        raise BadRequest("old_password: the current password is wrong.",
-                         details={"field": "old_password"})
+        raise BadRequest(
+            "old_password: the current password is wrong.",
+            details={"field": "old_password"},
+        )
     try:
         password_validation.validate_password(new, user)
     except DjangoValidationError as exc:
-        raise BadRequest("new_password: " + " ".join(exc.messages),
-                         details={"field": "new_password"}) from exc
+        raise BadRequest(
+            "new_password: " + " ".join(exc.messages), details={"field": "new_password"}
+        ) from exc
 
     with transaction.atomic():
         user.set_password(new)
         user.save(update_fields=["password"])
         revoked = revoke_all_refresh_tokens(user)
-        record(Action.AUTH_PASSWORD_CHANGE, request=request, actor=user,
-               resource_type="user", resource_id=str(user.pk),
-               resource_name=user.username, details={"revoked_refresh_tokens": revoked})
+        record(
+            Action.AUTH_PASSWORD_CHANGE,
+            request=request,
+            actor=user,
+            resource_type="user",
+            resource_id=str(user.pk),
+            resource_name=user.username,
+            details={"sessions_ended": revoked},
+        )
 
 
 def first_admin(
@@ -159,8 +201,10 @@ def first_admin(
     """Create the first admin with the one-time setup token from the server log."""
     with transaction.atomic():
         if not setup.setup_needed():
-            raise Conflict("Set-up is already done: an account exists. Log in instead.",
-                           code="setup_done")
+            raise Conflict(
+                "Set-up is already done: an account exists. Log in instead.",
+                code="setup_done",
+            )
         if not setup.token_matches(token):
             raise exceptions.PermissionDenied(
                 "token: wrong setup token; it is printed in the server log at start-up."
@@ -168,11 +212,18 @@ def first_admin(
         try:
             password_validation.validate_password(password, User(username=username))
         except DjangoValidationError as exc:
-            raise BadRequest("password: " + " ".join(exc.messages),
-                             details={"field": "password"}) from exc
+            raise BadRequest(
+                "password: " + " ".join(exc.messages), details={"field": "password"}
+            ) from exc
         user = setup.create_admin(username, password, email)
         setup.discard_setup_token()
-        record(Action.AUTH_SETUP, request=request, actor=user, resource_type="user",
-               resource_id=str(user.pk), resource_name=user.username)
+        record(
+            Action.AUTH_SETUP,
+            request=request,
+            actor=user,
+            resource_type="user",
+            resource_id=str(user.pk),
+            resource_name=user.username,
+        )
     logger.info("first admin %r created through set-up", username)
     return _tokens_for(user)

@@ -62,8 +62,9 @@ def discard_setup_token() -> None:
 
 
 def create_admin(username: str, password: str, email: str = "") -> User:
-    user = User.objects.create_superuser(username=username, email=email,
-                                         password=password)
+    user = User.objects.create_superuser(
+        username=username, email=email, password=password
+    )
     user.role = Role.ADMIN
     user.save(update_fields=["role"])
     return user
@@ -81,8 +82,9 @@ def prepare_first_run() -> None:
 
     if settings.ADMIN_PASSWORD:
         create_admin(settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD)
-        logger.info("created admin %r from DOCKPILOT_ADMIN_PASSWORD",
-                    settings.ADMIN_USERNAME)
+        logger.info(
+            "created admin %r from DOCKPILOT_ADMIN_PASSWORD", settings.ADMIN_USERNAME
+        )
         return
 
     token = ensure_setup_token()

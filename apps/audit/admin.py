@@ -10,8 +10,15 @@ from .models import AuditLog
 class AuditLogAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only, even for superusers."""
 
-    list_display = ["timestamp", "actor_username", "action", "resource_type",
-                    "resource_name", "outcome", "ip"]
+    list_display = [
+        "timestamp",
+        "actor_username",
+        "action",
+        "resource_type",
+        "resource_name",
+        "outcome",
+        "ip",
+    ]
     list_filter = ["outcome", "action", "resource_type"]
     search_fields = ["actor_username", "resource_id", "resource_name", "request_id"]
     date_hierarchy = "timestamp"

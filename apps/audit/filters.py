@@ -10,17 +10,20 @@ from dockpilot.errors import BadRequest
 from .models import Action, AuditLog, Outcome
 
 
-def _time(name: str, raw: str):  # noqa: ANN202 - datetime or error
+def _time(name: str, raw: str):
     value = parse_datetime(raw)
     if value is None:
         raise BadRequest(
             f"{name}: '{raw}' is not a date and time; use ISO 8601 such as "
-            "2026-01-31T12:00:00Z.", details={"field": name}
+            "2026-01-31T12:00:00Z.",
+            details={"field": name},
         )
     return value
 
 
-def filter_audit(queryset: QuerySet[AuditLog], params: dict[str, str]) -> QuerySet[AuditLog]:
+def filter_audit(
+    queryset: QuerySet[AuditLog], params: dict[str, str]
+) -> QuerySet[AuditLog]:
     """Apply actor, action, resource, outcome and time range filters."""
     if actor := params.get("actor"):
         queryset = queryset.filter(actor_username=actor)
@@ -30,16 +33,19 @@ def filter_audit(queryset: QuerySet[AuditLog], params: dict[str, str]) -> QueryS
         elif action in Action.values:
             queryset = queryset.filter(action=action)
         else:
-            raise BadRequest(f"action: unknown action '{action}'.",
-                             details={"field": "action", "choices": Action.values})
+            raise BadRequest(
+                f"action: unknown action '{action}'.",
+                details={"field": "action", "choices": Action.values},
+            )
     if resource_type := params.get("resource_type"):
         queryset = queryset.filter(resource_type=resource_type)
     if resource_id := params.get("resource_id"):
         queryset = queryset.filter(resource_id=resource_id)
     if outcome := params.get("outcome"):
         if outcome not in Outcome.values:
-            raise BadRequest("outcome: use success or failure.",
-                             details={"field": "outcome"})
+            raise BadRequest(
+                "outcome: use success or failure.", details={"field": "outcome"}
+            )
         queryset = queryset.filter(outcome=outcome)
     if since := params.get("since"):
         queryset = queryset.filter(timestamp__gte=_time("since", since))

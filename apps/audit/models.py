@@ -13,7 +13,7 @@ class Action(models.TextChoices):
     AUTH_LOGIN = "auth.login"
     AUTH_LOGOUT = "auth.logout"
     AUTH_REFRESH = "auth.refresh"
-    AUTH_PASSWORD_CHANGE = "auth.password_change"
+    AUTH_PASSWORD_CHANGE = "auth.password_change"  # noqa: S105 - an action name
     CONTAINER_CREATE = "container.create"
     CONTAINER_START = "container.start"
     CONTAINER_STOP = "container.stop"
@@ -34,6 +34,9 @@ class Action(models.TextChoices):
     NETWORK_CONNECT = "network.connect"
     NETWORK_DISCONNECT = "network.disconnect"
     NETWORK_PRUNE = "network.prune"
+    ENVIRONMENT_CREATE = "environment.create"
+    ENVIRONMENT_UPDATE = "environment.update"
+    ENVIRONMENT_DELETE = "environment.delete"
 
 
 class Outcome(models.TextChoices):
@@ -58,7 +61,10 @@ class AuditLog(models.Model):
 
     timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)

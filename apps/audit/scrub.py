@@ -27,7 +27,8 @@ def scrub(value: Any) -> Any:
     if isinstance(value, dict):
         clean: dict[str, Any] = {}
         for key, item in value.items():
-            if key.lower() in _ENV_KEYS:
+            # Keys need not be strings: port maps use numbers.
+            if str(key).lower() in _ENV_KEYS:
                 clean[key] = _scrub_env(item)
             elif _SECRET_KEY.search(str(key)):
                 clean[key] = MASK

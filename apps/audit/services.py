@@ -65,8 +65,14 @@ def record(
     if http_request is not None:
         http_request.audited = True  # type: ignore[attr-defined]
     log = logger.info if outcome == Outcome.SUCCESS else logger.warning
-    log("%s %s %s/%s %s", entry.actor_username or "-", action, resource_type,
-        resource_id, outcome)
+    log(
+        "%s %s %s/%s %s",
+        entry.actor_username or "-",
+        action,
+        resource_type,
+        resource_id,
+        outcome,
+    )
     return entry
 
 
@@ -96,10 +102,24 @@ def audited(
         yield target
     except Exception as exc:
         reason = str(getattr(exc, "detail", "") or exc) or exc.__class__.__name__
-        record(action, request=request, actor=actor, resource_type=resource_type,
-               resource_id=target.resource_id, resource_name=target.resource_name,
-               outcome=Outcome.FAILURE, reason=reason, details=target.details)
+        record(
+            action,
+            request=request,
+            actor=actor,
+            resource_type=resource_type,
+            resource_id=target.resource_id,
+            resource_name=target.resource_name,
+            outcome=Outcome.FAILURE,
+            reason=reason,
+            details=target.details,
+        )
         raise
-    record(action, request=request, actor=actor, resource_type=resource_type,
-           resource_id=target.resource_id, resource_name=target.resource_name,
-           details=target.details)
+    record(
+        action,
+        request=request,
+        actor=actor,
+        resource_type=resource_type,
+        resource_id=target.resource_id,
+        resource_name=target.resource_name,
+        details=target.details,
+    )

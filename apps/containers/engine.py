@@ -23,7 +23,13 @@ from django.conf import settings
 from docker import errors as docker_errors
 from docker.api.client import APIClient
 
-from dockpilot.errors import BadRequest, Conflict, EngineUnavailable, NotFound, PortalError
+from dockpilot.errors import (
+    BadRequest,
+    Conflict,
+    EngineUnavailable,
+    NotFound,
+    PortalError,
+)
 
 from .models import Environment
 
@@ -79,8 +85,12 @@ class Engine:
                 version="auto",
                 timeout=settings.DOCKER_READ_TIMEOUT,
             )
-        logger.info("connected to engine %s at %s (API %s)", self.environment_name,
-                    self.endpoint, client.api.api_version)
+        logger.info(
+            "connected to engine %s at %s (API %s)",
+            self.environment_name,
+            self.endpoint,
+            client.api.api_version,
+        )
         return client
 
     def url(self, path: str, *args: str) -> str:
@@ -99,8 +109,14 @@ class Engine:
             self.api._raise_for_status(response)
         return response.content
 
-    def post(self, path: str, *args: str, params: Any = None, json: Any = None,
-             timeout: float | None = None) -> requests.Response:
+    def post(
+        self,
+        path: str,
+        *args: str,
+        params: Any = None,
+        json: Any = None,
+        timeout: float | None = None,
+    ) -> requests.Response:
         """POST and return the response; 304 (nothing to do) is left to the caller."""
         kwargs: dict[str, Any] = {"params": params}
         if json is not None:
@@ -140,19 +156,47 @@ def forget_engines() -> None:
         _engines.clear()
 
 
+def _plain_reason(exc: BaseException) -> str:
+    """Say in a few words why a connection failed, from the root cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, FileNotFoundError):
+            return "no engine socket at that path"
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, TimeoutError | requests.exceptions.Timeout):
+            return "timed out"
+        for arg in getattr(current, "args", ()):
+            if isinstance(arg, BaseException):
+                current = arg
+                break
+        else:
+            current = current.__cause__ or current.__context__
+    return str(exc).split("(Caused by")[0].strip() or exc.__class__.__name__
+
+
 def _unavailable(engine: Engine | None, exc: Exception) -> EngineUnavailable:
     where = f" at {engine.endpoint}" if engine else ""
     name = f" '{engine.environment_name}'" if engine else ""
-    reason = str(exc).split("(Caused by")[0].strip() or exc.__class__.__name__
+    reason = _plain_reason(exc)
     logger.warning("engine%s%s unreachable: %s", name, where, reason)
     return EngineUnavailable(
         f"The Docker engine{name}{where} cannot be reached ({reason}). Start the "
         "engine or fix the environment's endpoint, then retry.",
-        details={"environment": engine.environment_name if engine else None},
+        details={
+            "environment": engine.environment_name if engine else None,
+            "reason": reason,
+        },
     )
 
 
-_CONFLICT_TEXTS = ("port is already allocated", "address already in use")
+_CONFLICT_TEXTS = (
+    "port is already allocated",
+    "address already in use",
+    "is not paused",
+)
 
 
 def _from_api_error(exc: docker_errors.APIError) -> PortalError:
@@ -169,8 +213,8 @@ def _from_api_error(exc: docker_errors.APIError) -> PortalError:
     if 400 <= status < 500:
         return BadRequest(reason, code="engine_refused")
     if any(text in reason for text in _CONFLICT_TEXTS):
-        # A published port that is taken comes back as a 500, yet it is a
-        # conflict the user can resolve.
+        # A published port that is taken, or unpausing a container that is
+        # not paused, comes back as a 500, yet the user can resolve it.
         return Conflict(reason)
     logger.warning("engine error %s: %s", status, reason)
     return EngineError(reason)

@@ -22,8 +22,9 @@ class Environment(models.Model):
     name = models.SlugField(max_length=64, unique=True)
     endpoint = models.CharField(max_length=512, blank=True)
     is_default = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices,
-                              default=Status.UNKNOWN)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.UNKNOWN
+    )
     last_seen = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -32,7 +33,8 @@ class Environment(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True),
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
                 name="one_default_environment",
             )
         ]

@@ -21,12 +21,17 @@ def report_engine() -> bool:
         with translate_errors(engine):
             version = engine.api.version(api_version=False)
     except PortalError as exc:
-        logger.warning("%s The portal runs; Docker endpoints answer 503 until then.",
-                       exc.detail)
+        logger.warning(
+            "%s The portal runs; Docker endpoints answer 503 until then.", exc.detail
+        )
         return False
     except DatabaseError:
         logger.warning("database not ready (run migrations)")
         return False
-    logger.info("Docker engine %s (API %s) at %s", version.get("Version"),
-                version.get("ApiVersion"), engine.endpoint)
+    logger.info(
+        "Docker engine %s (API %s) at %s",
+        version.get("Version"),
+        version.get("ApiVersion"),
+        engine.endpoint,
+    )
     return True

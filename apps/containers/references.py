@@ -40,30 +40,40 @@ def _split_domain(text: str) -> tuple[str, str]:
     # The first component is a registry only when it looks like a host: it
     # has a dot or a port, or is localhost. "library/busybox" has none.
     first, sep, rest = text.partition("/")
-    if sep and (("." in first) or (":" in first) or first == "localhost"
-                or first.startswith("[")):
+    if sep and (
+        ("." in first)
+        or (":" in first)
+        or first == "localhost"
+        or first.startswith("[")
+    ):
         return first, rest
     return "", text
 
 
-def parse_reference(text: str, field: str = "image", default_tag: bool = True) -> Reference:
+def parse_reference(
+    text: str, field: str = "image", default_tag: bool = True
+) -> Reference:
     """Parse ``text`` or raise a 400 that names ``field`` and what is wrong."""
     text = (text or "").strip()
     if not text:
-        raise BadRequest(f"{field}: give an image reference such as busybox:1.36.",
-                         details={"field": field})
+        raise BadRequest(
+            f"{field}: give an image reference such as busybox:1.36.",
+            details={"field": field},
+        )
     domain, remainder = _split_domain(text)
     path = remainder.split("@", 1)[0].partition(":")[0]
     if path != path.lower():
         raise BadRequest(
             f"{field}: '{text}' has uppercase letters in the repository name; "
-            "image names must be lowercase.", details={"field": field}
+            "image names must be lowercase.",
+            details={"field": field},
         )
     match = _REFERENCE.match(text)
     if not match:
         raise BadRequest(
             f"{field}: '{text}' is not a valid image reference; use "
-            "[registry[:port]/]name[:tag][@sha256:digest].", details={"field": field}
+            "[registry[:port]/]name[:tag][@sha256:digest].",
+            details={"field": field},
         )
 
     tag = match.group("tag") or ""

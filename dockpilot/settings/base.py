@@ -92,7 +92,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": (
+            "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+        )
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
@@ -164,7 +168,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 DOCKER_HOST = env_str("DOCKER_HOST", "")
-DOCKER_CONNECT_TIMEOUT = env_int("DOCKER_CONNECT_TIMEOUT", 3)
 DOCKER_READ_TIMEOUT = env_int("DOCKER_READ_TIMEOUT", 30)
 
 ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
@@ -179,7 +182,10 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "dockpilot.middleware.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "dockpilot.middleware.RequestIdFilter"},
+        "expected_errors": {"()": "dockpilot.logfilters.ExpectedErrorsFilter"},
+    },
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -189,7 +195,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "expected_errors"],
         }
     },
     "root": {"handlers": ["console"], "level": "WARNING"},

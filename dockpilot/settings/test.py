@@ -6,7 +6,7 @@ import tempfile
 # Before base reads it: the suite never touches the developer's ./data.
 os.environ.setdefault("DOCKPILOT_DATA_DIR", tempfile.mkdtemp(prefix="dockpilot-test-"))
 
-from .base import *  # noqa: E402, F403
+from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -37,6 +37,13 @@ class SetupSerializer(StrictSerializer):
 class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "username", "email", "role", "is_active", "last_login",
-                  "created_at"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "is_active",
+            "last_login",
+            "created_at",
+        ]
         read_only_fields = fields

@@ -28,7 +28,7 @@ class AuditLogList(generics.ListAPIView):
     serializer_class = AuditLogSerializer
     permission_classes = [AdminOnly]
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return filter_audit(AuditLog.objects.all(), self.request.query_params)
 
 

@@ -17,8 +17,10 @@ from ..environments import resolve_environment
 from ..models import Environment
 
 ENVIRONMENT_PARAM = OpenApiParameter(
-    "environment", OpenApiTypes.STR, description="Environment name or id; "
-    "the default environment when left out.")
+    "environment",
+    OpenApiTypes.STR,
+    description="Environment name or id; the default environment when left out.",
+)
 
 
 class DockerViewSet(PortalViewSet):
@@ -35,8 +37,9 @@ class DockerViewSet(PortalViewSet):
         return dict(serializer.validated_data)
 
     def body(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        serializer = serializer_class(data=self.request.data,
-                                      context={"request": self.request})
+        serializer = serializer_class(
+            data=self.request.data, context={"request": self.request}
+        )
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 

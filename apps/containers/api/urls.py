@@ -1,8 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
 from .containers import ContainerViewSet
+from .environments import EnvironmentViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
 router.register("containers", ContainerViewSet, basename="container")
+router.register("environments", EnvironmentViewSet, basename="environment")
 
 urlpatterns = router.urls
