@@ -107,11 +107,13 @@ def inspect_container(
     return document if reveal_env else _mask_env(document)
 
 
-def _name_of(engine: Engine, ident: str) -> str:
+def _identify(engine: Engine, ident: str) -> tuple[str, str]:
+    """The full id and the name of a container, for the audit row."""
     try:
-        return str(engine.get_json("/containers/{0}/json", ident)["Name"]).lstrip("/")
-    except Exception:  # noqa: BLE001 - the name only decorates the audit row
-        return ""
+        document = engine.get_json("/containers/{0}/json", ident)
+    except Exception:  # noqa: BLE001 - identity only decorates the audit row
+        return ident, ""
+    return document["Id"], str(document["Name"]).lstrip("/")
 
 
 def create_container(
@@ -126,7 +128,7 @@ def create_container(
         kwargs = container_create_kwargs(engine, spec)
         result = engine.call("create_container", **kwargs)
         target.resource_id = result["Id"]
-        target.resource_name = target.resource_name or _name_of(engine, result["Id"])
+        target.resource_name = target.resource_name or _identify(engine, result["Id"])[1]
         logger.info("created container %s (%s) on %s", target.resource_name,
                     result["Id"][:12], environment.name)
 
@@ -156,9 +158,9 @@ def _act(
         response = engine.post(path, ident, params=params, timeout=timeout)
         if response.status_code == 304 and not_modified:
             raise Conflict(not_modified.format(ident=ident), code="not_modified")
-        target.resource_name = _name_of(engine, ident)
+        target.resource_id, target.resource_name = _identify(engine, ident)
     logger.info("%s %s on %s", action, ident, environment.name)
-    return {"id": ident, "name": target.resource_name}
+    return {"id": target.resource_id, "name": target.resource_name}
 
 
 def start_container(environment: Environment, ident: str, *,
