@@ -21,7 +21,7 @@ logger = logging.getLogger("dockpilot.errors")
 class PortalError(exceptions.APIException):
     """An error with a stable code, a message for people and optional details."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
     default_detail = "The request is not valid."
 
@@ -104,8 +104,9 @@ def _body(exc: exceptions.APIException) -> dict[str, Any]:
         str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
     )
     details: dict[str, Any] = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        details["retry_after"] = int(exc.wait)
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        details["retry_after"] = int(wait)
     return {"code": code or "error", "message": message, "details": details}
 
 

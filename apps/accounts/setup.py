@@ -54,7 +54,9 @@ def ensure_setup_token() -> str:
 
 def token_matches(given: str) -> bool:
     expected = read_setup_token()
-    return bool(expected) and secrets.compare_digest(given.encode(), expected.encode())
+    if not expected:
+        return False
+    return secrets.compare_digest(given.encode(), expected.encode())
 
 
 def discard_setup_token() -> None:

@@ -63,7 +63,7 @@ def record(
     )
 
     if http_request is not None:
-        http_request.audited = True  # type: ignore[attr-defined]
+        http_request.audited = True  # type: ignore[union-attr]
     log = logger.info if outcome == Outcome.SUCCESS else logger.warning
     log(
         "%s %s %s/%s %s",

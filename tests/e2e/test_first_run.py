@@ -37,7 +37,9 @@ class Portal:
         self.log = log
         self.token = ""
 
-    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    def call(
+        self, method: str, path: str, body: dict | None = None
+    ) -> tuple[int, dict]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
@@ -66,18 +68,34 @@ def _wait_for_health(base: str, process: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture
 def portal(tmp_path: Path, docker_client) -> Iterator[Portal]:
-    env = {**os.environ, "DOCKPILOT_DATA_DIR": str(tmp_path / "data"),
-           "DJANGO_SETTINGS_MODULE": "dockpilot.settings.dev"}
+    env = {
+        **os.environ,
+        "DOCKPILOT_DATA_DIR": str(tmp_path / "data"),
+        "DJANGO_SETTINGS_MODULE": "dockpilot.settings.dev",
+    }
     env.pop("DOCKPILOT_ADMIN_PASSWORD", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     port = _free_port()
     log = tmp_path / "daphne.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("daphne")), "-b", "127.0.0.1",
-             "-p", str(port), "dockpilot.asgi:application"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                str(Path(sys.executable).with_name("daphne")),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "dockpilot.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -98,27 +116,47 @@ def _setup_token(log: Path) -> str:
     pytest.fail("no setup token in the server log:\n" + log.read_text())
 
 
-def test_a_newcomer_sets_up_the_portal_and_runs_a_container(portal, test_image,
-                                                            unique_name):
+def test_a_newcomer_sets_up_the_portal_and_runs_a_container(
+    portal, test_image, unique_name
+):
     token = _setup_token(portal.log)
-    status, _ = portal.call("POST", "/api/v1/auth/setup",
-                            {"token": "wrong", "username": "root", "password": "x"})
+    status, _ = portal.call(
+        "POST",
+        "/api/v1/auth/setup",
+        {"token": "wrong", "username": "root", "password": "x"},
+    )
     assert status in (400, 403)
-    status, tokens = portal.call("POST", "/api/v1/auth/setup", {
-        "token": token, "username": "admin", "password": "a-long-first-password"})
+    status, tokens = portal.call(
+        "POST",
+        "/api/v1/auth/setup",
+        {"token": token, "username": "admin", "password": "a-long-first-password"},
+    )
     assert status == 201, tokens
-    status, again = portal.call("POST", "/api/v1/auth/setup", {
-        "token": token, "username": "other", "password": "a-long-first-password"})
+    status, again = portal.call(
+        "POST",
+        "/api/v1/auth/setup",
+        {"token": token, "username": "other", "password": "a-long-first-password"},
+    )
     assert status == 409, again
 
-    status, tokens = portal.call("POST", "/api/v1/auth/login", {
-        "username": "admin", "password": "a-long-first-password"})
+    status, tokens = portal.call(
+        "POST",
+        "/api/v1/auth/login",
+        {"username": "admin", "password": "a-long-first-password"},
+    )
     assert status == 200
     portal.token = tokens["access"]
 
-    status, created = portal.call("POST", "/api/v1/containers/", {
-        "image": test_image, "name": unique_name, "labels": LABELS,
-        "command": ["sh", "-c", "echo hello from dockpilot; sleep 300"]})
+    status, created = portal.call(
+        "POST",
+        "/api/v1/containers/",
+        {
+            "image": test_image,
+            "name": unique_name,
+            "labels": LABELS,
+            "command": ["sh", "-c", "echo hello from dockpilot; sleep 300"],
+        },
+    )
     assert status == 201, created
     assert portal.call("POST", f"/api/v1/containers/{unique_name}/start/")[0] == 200
     lines: list = []
@@ -129,8 +167,9 @@ def test_a_newcomer_sets_up_the_portal_and_runs_a_container(portal, test_image,
             break
         time.sleep(0.1)
     assert lines == ["hello from dockpilot"]
-    stop = portal.call("POST", f"/api/v1/containers/{unique_name}/stop/",
-                       {"timeout": 0})
+    stop = portal.call(
+        "POST", f"/api/v1/containers/{unique_name}/stop/", {"timeout": 0}
+    )
     assert stop[0] == 200
     assert portal.call("DELETE", f"/api/v1/containers/{unique_name}/")[0] == 204
 
@@ -139,5 +178,11 @@ def test_a_newcomer_sets_up_the_portal_and_runs_a_container(portal, test_image,
     assert set(actions) >= {"container.create", "container.start"}
     status, audit = portal.call("GET", "/api/v1/audit/?actor=admin&page_size=100")
     actions = {row["action"] for row in audit["results"]}
-    assert {"auth.setup", "auth.login", "container.create", "container.start",
-            "container.stop", "container.delete"} <= actions
+    assert {
+        "auth.setup",
+        "auth.login",
+        "container.create",
+        "container.start",
+        "container.stop",
+        "container.delete",
+    } <= actions

@@ -1,0 +1,31 @@
+"""A JSON renderer on orjson: container lists are large, and stdlib json slow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rest_framework.renderers import JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+_fallback = JSONEncoder()
+
+
+def _default(value: Any) -> Any:
+    # Lazy translation strings, Decimals and the like: what DRF's own
+    # encoder knows how to turn into JSON.
+    return _fallback.default(value)
+
+
+class FastJSONRenderer(JSONRenderer):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict[str, Any] | None = None,
+    ) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(
+            data, default=_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+        )
