@@ -75,6 +75,9 @@ def _first_message(errors: Any, path: str = "") -> str:
     """Flatten the first validation error into 'field: message'."""
     if isinstance(errors, dict):
         for key, value in errors.items():
+            if isinstance(key, int):
+                # DRF reports errors of a list of objects keyed by position.
+                return _first_message(value, f"{path}[{key}]")
             field = key if key != "non_field_errors" else ""
             prefix = f"{path}.{field}" if path and field else (field or path)
             return _first_message(value, prefix)

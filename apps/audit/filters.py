@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from dockpilot.errors import BadRequest
@@ -10,15 +13,20 @@ from dockpilot.errors import BadRequest
 from .models import Action, AuditLog, Outcome
 
 
-def _time(name: str, raw: str):
-    value = parse_datetime(raw)
+def _time(name: str, raw: str) -> datetime:
+    try:
+        value = parse_datetime(raw)
+    except ValueError:
+        # Well-formed but impossible, such as 2026-02-30T10:00:00Z.
+        value = None
     if value is None:
         raise BadRequest(
             f"{name}: '{raw}' is not a date and time; use ISO 8601 such as "
             "2026-01-31T12:00:00Z.",
             details={"field": name},
         )
-    return value
+    # A time without an offset means the server's time zone (UTC by default).
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 def filter_audit(
