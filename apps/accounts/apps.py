@@ -5,3 +5,11 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        from . import signals  # noqa: F401 - connects the receivers
+        from .forms import ThrottledAdminLoginForm
+
+        admin.site.login_form = ThrottledAdminLoginForm

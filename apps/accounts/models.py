@@ -32,14 +32,23 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = PortalUserManager()
+    objects = PortalUserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The role is the one source of truth: Django's superuser and staff
+        # flags follow it, so a demoted admin cannot keep access through them.
+        self.is_superuser = self.is_staff = self.role == Role.ADMIN
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_superuser", "is_staff"}
+        super().save(*args, **kwargs)
+
     @property
     def is_admin(self) -> bool:
-        return self.is_active and (self.role == Role.ADMIN or self.is_superuser)
+        return self.is_active and self.role == Role.ADMIN
 
     @property
     def can_change(self) -> bool:

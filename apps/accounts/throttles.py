@@ -26,24 +26,31 @@ def retry_after(ip: str | None, username: str) -> int | None:
     now = time.time()
     waits = []
     for key in _keys(ip, username):
-        window = cache.get(key)
-        if window and window["count"] >= limit:
-            waits.append(int(window["until"] - now) + 1)
-    waits = [w for w in waits if w > 0]
+        count = cache.get(key) or 0
+        until = cache.get(f"{key}:until") or 0
+        if count >= limit and until > now:
+            waits.append(int(until - now) + 1)
     return max(waits) if waits else None
 
 
 def register_failure(ip: str | None, username: str) -> None:
-    window_seconds = settings.LOGIN_FAILURE_WINDOW
-    now = time.time()
+    """Count one failure; the window starts at the first failure it holds.
+
+    ``add`` and ``incr`` are atomic in every cache backend, so guesses sent
+    in parallel cannot slip past the limit between a read and a write.
+    """
+    window = settings.LOGIN_FAILURE_WINDOW
     for key in _keys(ip, username):
-        window = cache.get(key)
-        if not window or window["until"] <= now:
-            window = {"count": 0, "until": now + window_seconds}
-        window["count"] += 1
-        cache.set(key, window, timeout=int(window["until"] - now) + 1)
+        if cache.add(f"{key}:until", time.time() + window, timeout=window):
+            cache.set(key, 0, timeout=window)
+        cache.add(key, 0, timeout=window)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr: start a new window
+            cache.set(key, 1, timeout=window)
 
 
 def clear_username(username: str) -> None:
     """A successful login forgives the username's failures (not the address's)."""
-    cache.delete(_keys(None, username)[0])
+    key = _keys(None, username)[0]
+    cache.delete_many([key, f"{key}:until"])
