@@ -21,9 +21,30 @@ class Route:
 
     def path(self, value: str = "dpt-missing") -> str:
         """A concrete path, every parameter replaced by ``value``."""
-        text = re.sub(r"\(\?P<\w+>[^)]*\)", value, self.pattern)
+        text = _replace_groups(self.pattern, value)
         text = re.sub(r"<(?:\w+:)?\w+>", value, text)
         return "/" + text.replace("\\.", ".")
+
+
+def _replace_groups(pattern: str, value: str) -> str:
+    """Replace each named regex group, nested parentheses and all."""
+    out, index = [], 0
+    while (start := pattern.find("(?P<", index)) != -1:
+        out.append(pattern[index:start])
+        depth, position = 0, start
+        while True:
+            char = pattern[position]
+            if char == "\\":
+                position += 2
+                continue
+            depth += (char == "(") - (char == ")")
+            position += 1
+            if depth == 0:
+                break
+        out.append(value)
+        index = position
+    out.append(pattern[index:])
+    return "".join(out)
 
 
 def _methods(callback: Any) -> tuple[str, ...]:

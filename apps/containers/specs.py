@@ -6,6 +6,11 @@ from typing import Any
 
 from .engine import Engine
 
+# A port is published on loopback unless the spec names another address:
+# the engine's own default, every interface, would expose the container to
+# the network by accident.
+DEFAULT_HOST_IP = "127.0.0.1"
+
 
 def _port_bindings(ports: list[dict[str, Any]]) -> tuple[list[Any], dict[str, Any]]:
     exposed: list[Any] = []
@@ -13,17 +18,19 @@ def _port_bindings(ports: list[dict[str, Any]]) -> tuple[list[Any], dict[str, An
     for port in ports:
         key = f"{port['container_port']}/{port.get('protocol', 'tcp')}"
         exposed.append((port["container_port"], port.get("protocol", "tcp")))
-        host = (port.get("host_ip") or "", port.get("host_port") or None)
-        bindings.setdefault(key, []).append(host if host[0] else host[1])
+        host = (port.get("host_ip") or DEFAULT_HOST_IP, port.get("host_port") or None)
+        bindings.setdefault(key, []).append(host)
     return exposed, bindings
 
 
-def _mounts(volumes: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    return {
-        volume["source"]: {"bind": volume["target"],
-                           "mode": "ro" if volume.get("read_only") else "rw"}
+def _mounts(volumes: list[dict[str, Any]]) -> list[str]:
+    # A list, not a dict keyed by source: one volume may be mounted at several
+    # targets, and a lost entry would leave an anonymous volume in its place.
+    return [
+        f"{volume['source']}:{volume['target']}:"
+        + ("ro" if volume.get("read_only") else "rw")
         for volume in volumes
-    }
+    ]
 
 
 def _host_config(engine: Engine, spec: dict[str, Any]) -> Any:

@@ -26,7 +26,9 @@ ENVIRONMENT_PARAM = OpenApiParameter(
 class DockerViewSet(PortalViewSet):
     """A ViewSet over one environment's engine resources."""
 
-    lookup_value_regex = "[^/]+"
+    # Names may hold dots, but "." and ".." are no resource's name: passed on,
+    # they would climb the engine's URL to another endpoint.
+    lookup_value_regex = r"(?!\.\.?(?:/|$))[^/]+"
 
     def environment(self) -> Environment:
         return resolve_environment(self.request.query_params.get("environment"))

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from apps.audit.models import Action
 from apps.audit.services import audited
-from dockpilot.errors import Conflict
+from dockpilot.errors import Conflict, NotFound
 
 from ..engine import Engine, engine_for
 from ..logs import parse_logs
@@ -49,8 +49,12 @@ def shape_summary(item: dict[str, Any]) -> dict[str, Any]:
         "status": status,
         "health": _health(status),
         "ports": [
-            {"ip": p.get("IP"), "private_port": p.get("PrivatePort"),
-             "public_port": p.get("PublicPort"), "type": p.get("Type")}
+            {
+                "ip": p.get("IP"),
+                "private_port": p.get("PrivatePort"),
+                "public_port": p.get("PublicPort"),
+                "type": p.get("Type"),
+            }
             for p in item.get("Ports") or []
         ],
         "labels": labels,
@@ -77,7 +81,7 @@ def _list_filters(
 def list_containers(
     environment: Environment,
     *,
-    all: bool = True,  # noqa: A002 - the engine's own parameter name
+    all: bool = True,  # the engine's own parameter name
     name: str | None = None,
     status: str | None = None,
     labels: list[str] | None = None,
@@ -111,9 +115,19 @@ def _identify(engine: Engine, ident: str) -> tuple[str, str]:
     """The full id and the name of a container, for the audit row."""
     try:
         document = engine.get_json("/containers/{0}/json", ident)
-    except Exception:  # noqa: BLE001 - identity only decorates the audit row
+    except Exception:  # identity only decorates the audit row
         return ident, ""
     return document["Id"], str(document["Name"]).lstrip("/")
+
+
+def _missing_image(image: str) -> NotFound:
+    # The engine's "No such image" names neither the field nor the way out.
+    return NotFound(
+        f"image: '{image}' is not on this engine; pull or build it first, "
+        "then create the container.",
+        code="image_not_found",
+        details={"field": "image"},
+    )
 
 
 def create_container(
@@ -122,18 +136,37 @@ def create_container(
     """Create (and optionally start) a container from a validated spec."""
     engine = engine_for(environment)
     start = spec.get("start", False)
-    with audited(Action.CONTAINER_CREATE, request=request, resource_type="container",
-                 resource_name=spec.get("name", ""),
-                 details={"environment": environment.name, "spec": spec}) as target:
+    with audited(
+        Action.CONTAINER_CREATE,
+        request=request,
+        resource_type="container",
+        resource_name=spec.get("name", ""),
+        details={"environment": environment.name, "spec": spec},
+    ) as target:
         kwargs = container_create_kwargs(engine, spec)
-        result = engine.call("create_container", **kwargs)
+        try:
+            result = engine.call("create_container", **kwargs)
+        except NotFound as exc:
+            if "no such image" in str(exc.detail).lower():
+                raise _missing_image(spec["image"]) from exc
+            raise
         target.resource_id = result["Id"]
-        target.resource_name = target.resource_name or _identify(engine, result["Id"])[1]
-        logger.info("created container %s (%s) on %s", target.resource_name,
-                    result["Id"][:12], environment.name)
+        target.resource_name = (
+            target.resource_name or _identify(engine, result["Id"])[1]
+        )
+        logger.info(
+            "created container %s (%s) on %s",
+            target.resource_name,
+            result["Id"][:12],
+            environment.name,
+        )
 
-    created = {"id": result["Id"], "name": target.resource_name,
-               "warnings": result.get("Warnings") or [], "started": False}
+    created = {
+        "id": result["Id"],
+        "name": target.resource_name,
+        "warnings": result.get("Warnings") or [],
+        "started": False,
+    }
     if start:
         start_container(environment, result["Id"], request=request)
         created["started"] = True
@@ -152,9 +185,13 @@ def _act(
     not_modified: str = "",
 ) -> dict[str, Any]:
     engine = engine_for(environment)
-    with audited(action, request=request, resource_type="container",
-                 resource_id=ident, details={"environment": environment.name,
-                                             **(params or {})}) as target:
+    with audited(
+        action,
+        request=request,
+        resource_type="container",
+        resource_id=ident,
+        details={"environment": environment.name, **(params or {})},
+    ) as target:
         response = engine.post(path, ident, params=params, timeout=timeout)
         if response.status_code == 304 and not_modified:
             raise Conflict(not_modified.format(ident=ident), code="not_modified")
@@ -163,68 +200,124 @@ def _act(
     return {"id": target.resource_id, "name": target.resource_name}
 
 
-def start_container(environment: Environment, ident: str, *,
-                    request: HttpRequest) -> dict[str, Any]:
-    return _act(environment, ident, Action.CONTAINER_START, "/containers/{0}/start",
-                request=request,
-                not_modified="container '{ident}' is already running.")
+def start_container(
+    environment: Environment, ident: str, *, request: HttpRequest
+) -> dict[str, Any]:
+    return _act(
+        environment,
+        ident,
+        Action.CONTAINER_START,
+        "/containers/{0}/start",
+        request=request,
+        not_modified="container '{ident}' is already running.",
+    )
 
 
-def stop_container(environment: Environment, ident: str, *, timeout: int,
-                   request: HttpRequest) -> dict[str, Any]:
-    return _act(environment, ident, Action.CONTAINER_STOP, "/containers/{0}/stop",
-                request=request, params={"t": timeout},
-                timeout=settings.DOCKER_READ_TIMEOUT + timeout,
-                not_modified="container '{ident}' is already stopped.")
+def stop_container(
+    environment: Environment, ident: str, *, timeout: int, request: HttpRequest
+) -> dict[str, Any]:
+    return _act(
+        environment,
+        ident,
+        Action.CONTAINER_STOP,
+        "/containers/{0}/stop",
+        request=request,
+        params={"t": timeout},
+        timeout=settings.DOCKER_READ_TIMEOUT + timeout,
+        not_modified="container '{ident}' is already stopped.",
+    )
 
 
-def restart_container(environment: Environment, ident: str, *, timeout: int,
-                      request: HttpRequest) -> dict[str, Any]:
-    return _act(environment, ident, Action.CONTAINER_RESTART, "/containers/{0}/restart",
-                request=request, params={"t": timeout},
-                timeout=settings.DOCKER_READ_TIMEOUT + timeout)
+def restart_container(
+    environment: Environment, ident: str, *, timeout: int, request: HttpRequest
+) -> dict[str, Any]:
+    return _act(
+        environment,
+        ident,
+        Action.CONTAINER_RESTART,
+        "/containers/{0}/restart",
+        request=request,
+        params={"t": timeout},
+        timeout=settings.DOCKER_READ_TIMEOUT + timeout,
+    )
 
 
-def pause_container(environment: Environment, ident: str, *,
-                    request: HttpRequest) -> dict[str, Any]:
-    return _act(environment, ident, Action.CONTAINER_PAUSE, "/containers/{0}/pause",
-                request=request)
+def pause_container(
+    environment: Environment, ident: str, *, request: HttpRequest
+) -> dict[str, Any]:
+    return _act(
+        environment,
+        ident,
+        Action.CONTAINER_PAUSE,
+        "/containers/{0}/pause",
+        request=request,
+    )
 
 
-def unpause_container(environment: Environment, ident: str, *,
-                      request: HttpRequest) -> dict[str, Any]:
-    return _act(environment, ident, Action.CONTAINER_UNPAUSE,
-                "/containers/{0}/unpause", request=request)
+def unpause_container(
+    environment: Environment, ident: str, *, request: HttpRequest
+) -> dict[str, Any]:
+    return _act(
+        environment,
+        ident,
+        Action.CONTAINER_UNPAUSE,
+        "/containers/{0}/unpause",
+        request=request,
+    )
 
 
-def kill_container(environment: Environment, ident: str, *, signal: str,
-                   request: HttpRequest) -> dict[str, Any]:
-    return _act(environment, ident, Action.CONTAINER_KILL, "/containers/{0}/kill",
-                request=request, params={"signal": signal})
+def kill_container(
+    environment: Environment, ident: str, *, signal: str, request: HttpRequest
+) -> dict[str, Any]:
+    return _act(
+        environment,
+        ident,
+        Action.CONTAINER_KILL,
+        "/containers/{0}/kill",
+        request=request,
+        params={"signal": signal},
+    )
 
 
-def rename_container(environment: Environment, ident: str, *, new_name: str,
-                     request: HttpRequest) -> dict[str, Any]:
+def rename_container(
+    environment: Environment, ident: str, *, new_name: str, request: HttpRequest
+) -> dict[str, Any]:
     engine = engine_for(environment)
-    with audited(Action.CONTAINER_RENAME, request=request, resource_type="container",
-                 resource_id=ident, resource_name=new_name,
-                 details={"environment": environment.name, "name": new_name}):
+    with audited(
+        Action.CONTAINER_RENAME,
+        request=request,
+        resource_type="container",
+        resource_id=ident,
+        resource_name=new_name,
+        details={"environment": environment.name, "name": new_name},
+    ):
         engine.post("/containers/{0}/rename", ident, params={"name": new_name})
     return {"id": ident, "name": new_name}
 
 
-def remove_container(environment: Environment, ident: str, *, force: bool,
-                     volumes: bool, request: HttpRequest) -> None:
+def remove_container(
+    environment: Environment,
+    ident: str,
+    *,
+    force: bool,
+    volumes: bool,
+    request: HttpRequest,
+) -> None:
     engine = engine_for(environment)
-    with audited(Action.CONTAINER_DELETE, request=request, resource_type="container",
-                 resource_id=ident, details={"environment": environment.name,
-                                             "force": force, "volumes": volumes}) as t:
+    with audited(
+        Action.CONTAINER_DELETE,
+        request=request,
+        resource_type="container",
+        resource_id=ident,
+        details={"environment": environment.name, "force": force, "volumes": volumes},
+    ) as t:
         document = engine.get_json("/containers/{0}/json", ident)
         t.resource_id, t.resource_name = document["Id"], document["Name"].lstrip("/")
         if document["State"].get("Running") and not force:
             raise Conflict(
                 f"container '{t.resource_name}' is running: stop it first, or "
-                "remove it with force=true.", code="container_running"
+                "remove it with force=true.",
+                code="container_running",
             )
         engine.call("remove_container", document["Id"], force=force, v=volumes)
     logger.info("removed container %s on %s", t.resource_name, environment.name)
@@ -243,15 +336,18 @@ def container_logs(
 ) -> dict[str, Any]:
     """A bounded read of the log, demultiplexed, invalid UTF-8 replaced."""
     params: dict[str, Any] = {
-        "stdout": int(stdout), "stderr": int(stderr), "tail": tail,
+        "stdout": int(stdout),
+        "stderr": int(stderr),
+        "tail": tail,
         "timestamps": int(timestamps),
     }
     if since is not None:
         params["since"] = since
     if until is not None:
         params["until"] = until
-    data = engine_for(environment).get_bytes("/containers/{0}/logs", ident,
-                                             params=params)
+    data = engine_for(environment).get_bytes(
+        "/containers/{0}/logs", ident, params=params
+    )
     lines = parse_logs(data, timestamps=timestamps)
     return {"id": ident, "lines": [line.as_dict() for line in lines]}
 
@@ -262,7 +358,8 @@ def _require_running(engine: Engine, ident: str) -> dict[str, Any]:
         name = document["Name"].lstrip("/")
         raise Conflict(
             f"container '{name}' is {document['State'].get('Status', 'not running')}: "
-            "start it to read its stats or processes.", code="container_not_running"
+            "start it to read its stats or processes.",
+            code="container_not_running",
         )
     return document
 
@@ -271,17 +368,25 @@ def container_stats(environment: Environment, ident: str) -> dict[str, Any]:
     """One sample with CPU %: the engine reads twice, about a second apart."""
     engine = engine_for(environment)
     document = _require_running(engine, ident)
-    sample = engine.get_json("/containers/{0}/stats", document["Id"],
-                             params={"stream": "false"})
-    return {"id": document["Id"], "name": document["Name"].lstrip("/"),
-            **summarize(sample)}
+    sample = engine.get_json(
+        "/containers/{0}/stats", document["Id"], params={"stream": "false"}
+    )
+    return {
+        "id": document["Id"],
+        "name": document["Name"].lstrip("/"),
+        **summarize(sample),
+    }
 
 
-def container_top(environment: Environment, ident: str,
-                  ps_args: str | None = None) -> dict[str, Any]:
+def container_top(
+    environment: Environment, ident: str, ps_args: str | None = None
+) -> dict[str, Any]:
     engine = engine_for(environment)
     document = _require_running(engine, ident)
     params = {"ps_args": ps_args} if ps_args else None
     top = engine.get_json("/containers/{0}/top", document["Id"], params=params)
-    return {"id": document["Id"], "titles": top.get("Titles") or [],
-            "processes": top.get("Processes") or []}
+    return {
+        "id": document["Id"],
+        "titles": top.get("Titles") or [],
+        "processes": top.get("Processes") or [],
+    }

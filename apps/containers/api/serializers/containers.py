@@ -24,8 +24,9 @@ RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"]
 class PortSerializer(StrictSerializer):
     container_port = serializers.IntegerField(min_value=1, max_value=65535)
     protocol = serializers.ChoiceField(PROTOCOLS, default="tcp")
-    host_port = serializers.IntegerField(min_value=0, max_value=65535, required=False,
-                                         allow_null=True)
+    host_port = serializers.IntegerField(
+        min_value=0, max_value=65535, required=False, allow_null=True
+    )
     host_ip = serializers.IPAddressField(required=False, allow_blank=True)
 
 
@@ -34,8 +35,11 @@ class VolumeMountSerializer(StrictSerializer):
         max_length=4096,
         help_text="A volume name, or an absolute host path (admins only).",
     )
-    target = serializers.RegexField(r"^/", max_length=4096, error_messages={
-        "invalid": "The path inside the container must be absolute."})
+    target = serializers.RegexField(
+        r"^/",
+        max_length=4096,
+        error_messages={"invalid": "The path inside the container must be absolute."},
+    )
     read_only = serializers.BooleanField(default=False)
 
     def validate_source(self, value: str) -> str:
@@ -68,16 +72,30 @@ class ContainerCreateSerializer(StrictSerializer):
     memory = ByteSizeField(minimum=6 * 1024 * 1024, required=False)
     cpus = serializers.FloatField(min_value=0.01, max_value=1024, required=False)
     network = DockerNameField(required=False)
-    working_dir = serializers.RegexField(r"^/", required=False, error_messages={
-        "invalid": "The working directory must be an absolute path."})
-    user = serializers.RegexField(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$",
-                                  required=False)
-    hostname = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$",
-                                      required=False)
+    working_dir = serializers.RegexField(
+        r"^/",
+        required=False,
+        error_messages={"invalid": "The working directory must be an absolute path."},
+    )
+    user = serializers.RegexField(
+        r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$", required=False
+    )
+    hostname = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$", required=False
+    )
     tty = serializers.BooleanField(default=False)
     stdin_open = serializers.BooleanField(default=False)
-    start = serializers.BooleanField(default=False,
-                                     help_text="Start the container once created.")
+    start = serializers.BooleanField(
+        default=False, help_text="Start the container once created."
+    )
+
+    def validate_network(self, value: str) -> str:
+        # The host's network stack is outside the container: admins only.
+        if value == "host" and not self.context["request"].user.is_admin:
+            raise serializers.ValidationError(
+                "The host network is for admins only; use a bridge network."
+            )
+        return value
 
 
 class StopSerializer(StrictSerializer):
@@ -85,9 +103,11 @@ class StopSerializer(StrictSerializer):
 
 
 class KillSerializer(StrictSerializer):
-    signal = serializers.RegexField(r"^(SIG)?[A-Z0-9+-]{1,16}$|^\d{1,2}$",
-                                    default="SIGKILL", error_messages={
-                                        "invalid": "Give a signal such as SIGTERM or 15."})
+    signal = serializers.RegexField(
+        r"^(SIG)?[A-Z0-9+-]{1,16}$|^\d{1,2}$",
+        default="SIGKILL",
+        error_messages={"invalid": "Give a signal such as SIGTERM or 15."},
+    )
 
 
 class RenameSerializer(StrictSerializer):
@@ -114,7 +134,9 @@ class LogsQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs["stdout"] and not attrs["stderr"]:
-            raise serializers.ValidationError({"stdout": ["Ask for stdout, stderr or both."]})
+            raise serializers.ValidationError(
+                {"stdout": ["Ask for stdout, stderr or both."]}
+            )
         return attrs
 
 
