@@ -20,5 +20,5 @@ class PortalUserAdmin(AuditedAdminMixin, UserAdmin):
     list_filter = ["role", "is_active"]
     # Both follow the role (see User.save), so they are shown, not edited.
     readonly_fields = ["is_superuser", "is_staff"]
-    fieldsets = (*UserAdmin.fieldsets, ("Portal", {"fields": ("role",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Portal", {"fields": ("role",)}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Portal", {"fields": ("role",)}))

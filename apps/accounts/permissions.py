@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
+
+from .models import User
+
+
+def acting_user(request: Request) -> User:
+    """The authenticated portal user of a request that passed its permissions."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
 
 
 class RolePermission(BasePermission):

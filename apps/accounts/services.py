@@ -108,7 +108,8 @@ def _refresh_token(raw: str) -> RefreshToken:
 
 
 def _token_user(token: RefreshToken) -> User | None:
-    return User.objects.filter(pk=token.payload.get("user_id")).first()
+    user_id = token.payload.get("user_id")
+    return User.objects.filter(pk=user_id).first() if user_id else None
 
 
 def refresh(request: HttpRequest, raw: str) -> dict[str, str]:

@@ -15,12 +15,14 @@ def cpu_percent(sample: dict[str, Any]) -> float | None:
     total = (cpu.get("cpu_usage") or {}).get("total_usage")
     pre_total = (pre.get("cpu_usage") or {}).get("total_usage")
     system, pre_system = cpu.get("system_cpu_usage"), pre.get("system_cpu_usage")
-    if None in (total, pre_total, system, pre_system):
+    if total is None or pre_total is None or system is None or pre_system is None:
         return None
     cpu_delta, system_delta = total - pre_total, system - pre_system
-    online = cpu.get("online_cpus") or len(
-        (cpu.get("cpu_usage") or {}).get("percpu_usage") or []
-    ) or 1
+    online = (
+        cpu.get("online_cpus")
+        or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or [])
+        or 1
+    )
     if system_delta <= 0 or cpu_delta < 0:
         return 0.0
     return round(cpu_delta / system_delta * online * 100.0, 2)
@@ -55,8 +57,9 @@ def network(sample: dict[str, Any]) -> dict[str, int] | None:
 def block_io(sample: dict[str, Any]) -> dict[str, int]:
     entries = (sample.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
     read = sum(e.get("value", 0) for e in entries if str(e.get("op")).lower() == "read")
-    write = sum(e.get("value", 0) for e in entries
-                if str(e.get("op")).lower() == "write")
+    write = sum(
+        e.get("value", 0) for e in entries if str(e.get("op")).lower() == "write"
+    )
     return {"read_bytes": read, "write_bytes": write}
 
 

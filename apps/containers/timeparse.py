@@ -26,9 +26,12 @@ def to_unix(name: str, raw: str | None) -> int | None:
     if moment is None:
         raise BadRequest(
             f"{name}: '{raw}' is not a time; give unix seconds, an ISO 8601 time "
-            "or a duration such as 15m, 2h or 1d.", details={"field": name}
+            "or a duration such as 15m, 2h or 1d.",
+            details={"field": name},
         )
     if moment.tzinfo is None:
-        raise BadRequest(f"{name}: add a time zone, for example 'Z' for UTC.",
-                         details={"field": name})
+        raise BadRequest(
+            f"{name}: add a time zone, for example 'Z' for UTC.",
+            details={"field": name},
+        )
     return int(moment.timestamp())

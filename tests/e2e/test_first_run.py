@@ -46,7 +46,7 @@ class Portal:
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:
                 raw = response.read()
                 return response.status, json.loads(raw) if raw else {}
         except urllib.error.HTTPError as error:
@@ -59,7 +59,7 @@ def _wait_for_health(base: str, process: subprocess.Popen, log: Path) -> None:
         if process.poll() is not None:
             pytest.fail("daphne exited:\n" + log.read_text())
         try:
-            with urllib.request.urlopen(base + "/health", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(base + "/health", timeout=2):
                 return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)

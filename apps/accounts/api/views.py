@@ -12,6 +12,7 @@ from apps.audit.models import Action
 from dockpilot.views import PortalAPIView
 
 from .. import services
+from ..permissions import acting_user
 from .serializers import (
     LoginSerializer,
     MeSerializer,
@@ -81,7 +82,9 @@ class LogoutView(PortalAPIView):
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.logout(request, request.user, serializer.validated_data["refresh"])
+        services.logout(
+            request, acting_user(request), serializer.validated_data["refresh"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -104,6 +107,6 @@ class PasswordView(PortalAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.change_password(
-            request, request.user, data["old_password"], data["new_password"]
+            request, acting_user(request), data["old_password"], data["new_password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

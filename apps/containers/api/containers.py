@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.permissions import acting_user
 from apps.audit.models import Action
 
 from ..services import containers as service
@@ -48,9 +49,11 @@ class ContainerViewSet(DockerViewSet):
         return self.paginated(request, items)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(service.inspect_container(
-            self.environment(), pk, reveal_env=request.user.can_change
-        ))
+        return Response(
+            service.inspect_container(
+                self.environment(), pk, reveal_env=acting_user(request).can_change
+            )
+        )
 
     @extend_schema(request=ContainerCreateSerializer)
     def create(self, request: Request) -> Response:
@@ -66,58 +69,78 @@ class ContainerViewSet(DockerViewSet):
 
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str) -> Response:
-        return Response(service.start_container(self.environment(), pk, request=request))
+        return Response(
+            service.start_container(self.environment(), pk, request=request)
+        )
 
     @extend_schema(request=StopSerializer)
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, pk: str) -> Response:
         timeout = self.body(StopSerializer)["timeout"]
-        return Response(service.stop_container(self.environment(), pk, timeout=timeout,
-                                               request=request))
+        return Response(
+            service.stop_container(
+                self.environment(), pk, timeout=timeout, request=request
+            )
+        )
 
     @extend_schema(request=StopSerializer)
     @action(detail=True, methods=["post"])
     def restart(self, request: Request, pk: str) -> Response:
         timeout = self.body(StopSerializer)["timeout"]
-        return Response(service.restart_container(self.environment(), pk,
-                                                  timeout=timeout, request=request))
+        return Response(
+            service.restart_container(
+                self.environment(), pk, timeout=timeout, request=request
+            )
+        )
 
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str) -> Response:
-        return Response(service.pause_container(self.environment(), pk, request=request))
+        return Response(
+            service.pause_container(self.environment(), pk, request=request)
+        )
 
     @action(detail=True, methods=["post"])
     def unpause(self, request: Request, pk: str) -> Response:
-        return Response(service.unpause_container(self.environment(), pk,
-                                                  request=request))
+        return Response(
+            service.unpause_container(self.environment(), pk, request=request)
+        )
 
     @extend_schema(request=KillSerializer)
     @action(detail=True, methods=["post"])
     def kill(self, request: Request, pk: str) -> Response:
         signal = self.body(KillSerializer)["signal"]
-        return Response(service.kill_container(self.environment(), pk, signal=signal,
-                                               request=request))
+        return Response(
+            service.kill_container(
+                self.environment(), pk, signal=signal, request=request
+            )
+        )
 
     @extend_schema(request=RenameSerializer)
     @action(detail=True, methods=["post"])
     def rename(self, request: Request, pk: str) -> Response:
         name = self.body(RenameSerializer)["name"]
-        return Response(service.rename_container(self.environment(), pk,
-                                                 new_name=name, request=request))
+        return Response(
+            service.rename_container(
+                self.environment(), pk, new_name=name, request=request
+            )
+        )
 
     @extend_schema(parameters=[LogsQuerySerializer])
     @action(detail=True, methods=["get"])
     def logs(self, request: Request, pk: str) -> Response:
         query = self.query(LogsQuerySerializer)
-        return Response(service.container_logs(
-            self.environment(), pk,
-            tail=query["tail"],
-            since=to_unix("since", query.get("since")),
-            until=to_unix("until", query.get("until")),
-            timestamps=query["timestamps"],
-            stdout=query["stdout"],
-            stderr=query["stderr"],
-        ))
+        return Response(
+            service.container_logs(
+                self.environment(),
+                pk,
+                tail=query["tail"],
+                since=to_unix("since", query.get("since")),
+                until=to_unix("until", query.get("until")),
+                timestamps=query["timestamps"],
+                stdout=query["stdout"],
+                stderr=query["stderr"],
+            )
+        )
 
     @action(detail=True, methods=["get"])
     def stats(self, request: Request, pk: str) -> Response:

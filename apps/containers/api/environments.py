@@ -67,14 +67,14 @@ class EnvironmentViewSet(AuditedMixin, viewsets.ModelViewSet):
             return [RolePermission()]
         return [AdminOnly()]
 
-    def perform_create(self, serializer: EnvironmentSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = service.create_environment(
             dict(serializer.validated_data), request=self.request
         )
 
-    def perform_update(self, serializer: EnvironmentSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = service.update_environment(
-            serializer.instance, dict(serializer.validated_data), request=self.request
+            self.get_object(), dict(serializer.validated_data), request=self.request
         )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -39,7 +39,9 @@ class CommandField(serializers.Field):
             try:
                 return shlex.split(data)
             except ValueError as exc:
-                raise serializers.ValidationError(f"Cannot split the command: {exc}.")
+                raise serializers.ValidationError(
+                    f"Cannot split the command: {exc}."
+                ) from exc
         if isinstance(data, list) and all(isinstance(item, str) for item in data):
             return data
         self.fail("invalid")
@@ -55,8 +57,10 @@ class EnvField(serializers.Field):
         if isinstance(data, dict):
             pairs = [(str(k), "" if v is None else str(v)) for k, v in data.items()]
         elif isinstance(data, list) and all(isinstance(item, str) for item in data):
-            pairs = [tuple(item.split("=", 1)) if "=" in item else (item, "")
-                     for item in data]  # type: ignore[misc]
+            pairs = [
+                tuple(item.split("=", 1)) if "=" in item else (item, "")
+                for item in data
+            ]  # type: ignore[misc]
         else:
             raise serializers.ValidationError(
                 'Give an object {"NAME": "value"} or a list ["NAME=value"].'
@@ -81,13 +85,17 @@ class ByteSizeField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool):
-            raise serializers.ValidationError("Give a size such as 536870912 or '512m'.")
+            raise serializers.ValidationError(
+                "Give a size such as 536870912 or '512m'."
+            )
         if isinstance(data, int):
             size = data
         elif isinstance(data, str) and (match := _SIZE.match(data.strip())):
             size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
         else:
-            raise serializers.ValidationError("Give a size such as 536870912 or '512m'.")
+            raise serializers.ValidationError(
+                "Give a size such as 536870912 or '512m'."
+            )
         if size < self.minimum:
             raise serializers.ValidationError(f"At least {self.minimum} bytes.")
         return size
@@ -98,5 +106,6 @@ class ByteSizeField(serializers.Field):
 
 class LabelsField(serializers.DictField):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.CharField(allow_blank=True,
-                                                     max_length=4096), **kwargs)
+        super().__init__(
+            child=serializers.CharField(allow_blank=True, max_length=4096), **kwargs
+        )

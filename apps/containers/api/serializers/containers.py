@@ -31,7 +31,8 @@ class PortSerializer(StrictSerializer):
 
 
 class VolumeMountSerializer(StrictSerializer):
-    source = serializers.CharField(
+    # The names shadow attributes of DRF's Field, which the metaclass removes.
+    source = serializers.CharField(  # type: ignore[assignment]
         max_length=4096,
         help_text="A volume name, or an absolute host path (admins only).",
     )
@@ -40,7 +41,7 @@ class VolumeMountSerializer(StrictSerializer):
         max_length=4096,
         error_messages={"invalid": "The path inside the container must be absolute."},
     )
-    read_only = serializers.BooleanField(default=False)
+    read_only = serializers.BooleanField(default=False)  # type: ignore[assignment]
 
     def validate_source(self, value: str) -> str:
         if value.startswith("/"):
