@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import Engine
+from django.conf import settings
 
-# A port is published on loopback unless the spec names another address:
-# the engine's own default, every interface, would expose the container to
-# the network by accident.
-DEFAULT_HOST_IP = "127.0.0.1"
+from .engine import Engine
 
 
 def _port_bindings(ports: list[dict[str, Any]]) -> tuple[list[Any], dict[str, Any]]:
@@ -18,7 +15,10 @@ def _port_bindings(ports: list[dict[str, Any]]) -> tuple[list[Any], dict[str, An
     for port in ports:
         key = f"{port['container_port']}/{port.get('protocol', 'tcp')}"
         exposed.append((port["container_port"], port.get("protocol", "tcp")))
-        host = (port.get("host_ip") or DEFAULT_HOST_IP, port.get("host_port") or None)
+        host = (
+            port.get("host_ip") or settings.PUBLISH_ADDRESS,
+            port.get("host_port") or None,
+        )
         bindings.setdefault(key, []).append(host)
     return exposed, bindings
 

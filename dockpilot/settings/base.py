@@ -171,6 +171,11 @@ SPECTACULAR_SETTINGS = {
 DOCKER_HOST = env_str("DOCKER_HOST", "")
 DOCKER_READ_TIMEOUT = env_int("DOCKER_READ_TIMEOUT", 30)
 
+# Where a published port listens when a create request names no address.
+# Loopback by default: the engine's own default, every interface, would put
+# a container on the network by accident.
+PUBLISH_ADDRESS = env_str("PUBLISH_ADDRESS", "127.0.0.1")
+
 ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
 ADMIN_PASSWORD = env_str("ADMIN_PASSWORD", "")
 

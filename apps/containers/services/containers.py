@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from apps.audit.models import Action
 from apps.audit.services import audited
-from dockpilot.errors import Conflict, NotFound
+from dockpilot.errors import Conflict, NotFound, PortalError
 
 from ..engine import Engine, engine_for
 from ..logs import parse_logs
@@ -168,9 +168,25 @@ def create_container(
         "started": False,
     }
     if start:
-        start_container(environment, result["Id"], request=request)
-        created["started"] = True
+        _start_created(environment, created, request=request)
     return created
+
+
+def _start_created(
+    environment: Environment, created: dict[str, Any], *, request: HttpRequest
+) -> None:
+    # The container exists even when it cannot start (a port taken, a
+    # network missing): say so, with its id, rather than hide it.
+    try:
+        start_container(environment, created["id"], request=request)
+    except PortalError as exc:
+        exc.detail = (
+            f"container '{created['name']}' was created but did not start: "
+            f"{exc.detail} Fix the cause and start it, or remove it."
+        )
+        exc.details = {**exc.details, "id": created["id"], "created": True}
+        raise
+    created["started"] = True
 
 
 def _act(
