@@ -1,20 +1,30 @@
-"""ASGI entry point served by Daphne: HTTP now, WebSockets as they are added."""
+"""ASGI entry point for Daphne: HTTP through Django, WebSockets through Channels."""
 
-import logging
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dockpilot.settings.dev")
 
+# Django must be set up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from apps.accounts.setup import prepare_first_run  # noqa: E402
 from apps.containers.readiness import report_engine  # noqa: E402
-
-logger = logging.getLogger("dockpilot.asgi")
+from dockpilot.routing import websocket_urlpatterns  # noqa: E402
 
 prepare_first_run()
 report_engine()
 
-application = django_asgi_app
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -71,7 +71,9 @@ class AuditLog(models.Model):
         related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, choices=Action.choices, db_index=True)
+    # Validated against Action when written (services.record), not stored as
+    # field choices: adding an action then needs no migration.
+    action = models.CharField(max_length=64, db_index=True)
     resource_type = models.CharField(max_length=32, blank=True, db_index=True)
     resource_id = models.CharField(max_length=128, blank=True, db_index=True)
     resource_name = models.CharField(max_length=255, blank=True)
