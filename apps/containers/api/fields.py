@@ -6,6 +6,7 @@ import re
 import shlex
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..references import parse_reference
@@ -29,6 +30,9 @@ class ImageReferenceField(serializers.CharField):
         return text
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+)
 class CommandField(serializers.Field):
     """A command as a list of arguments, or a string split like a shell would."""
 
@@ -50,6 +54,14 @@ class CommandField(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "object", "additionalProperties": {"type": "string"}},
+            {"type": "array", "items": {"type": "string", "example": "NAME=value"}},
+        ]
+    }
+)
 class EnvField(serializers.Field):
     """Environment as {"NAME": "value"} or ["NAME=value"]; stored as a list."""
 
@@ -76,6 +88,9 @@ class EnvField(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "integer"}, {"type": "string", "example": "512m"}]}
+)
 class ByteSizeField(serializers.Field):
     """A size in bytes, given as a number or as text such as '512m' or '1g'."""
 
