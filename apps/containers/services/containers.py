@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.http import HttpRequest
+from rest_framework.exceptions import ErrorDetail
 
 from apps.audit.models import Action
 from apps.audit.services import audited
@@ -180,9 +181,10 @@ def _start_created(
     try:
         start_container(environment, created["id"], request=request)
     except PortalError as exc:
-        exc.detail = (
+        exc.detail = ErrorDetail(
             f"container '{created['name']}' was created but did not start: "
-            f"{exc.detail} Fix the cause and start it, or remove it."
+            f"{exc.detail} Fix the cause and start it, or remove it.",
+            code=exc.code,
         )
         exc.details = {**exc.details, "id": created["id"], "created": True}
         raise
