@@ -26,7 +26,8 @@ run: migrate
 	@echo "DockPilot listens on http://$(BIND):$(PORT)/ (API docs at /api/docs/)."
 	@echo "First admin: see the setup token in the log below, or run"
 	@echo "  $(PY) manage.py createsuperuser"
-	$(VENV)/bin/daphne -b $(BIND) -p $(PORT) dockpilot.asgi:application
+	@# Two malloc arenas: the threads Django runs views in would each grow one.
+	MALLOC_ARENA_MAX=2 $(VENV)/bin/daphne -b $(BIND) -p $(PORT) dockpilot.asgi:application
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)

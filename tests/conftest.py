@@ -21,6 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import Role, User
 from apps.containers.engine import forget_engines
+from apps.containers.environments import forget_environments
 from apps.containers.models import Environment
 from tests.relay import SocketRelay
 
@@ -104,6 +105,7 @@ def _fresh_engine_clients() -> Iterator[None]:
     # connection (engine stopped on purpose) cannot leak into the next.
     yield
     forget_engines()
+    forget_environments()
 
 
 @pytest.fixture(autouse=True)
@@ -198,6 +200,7 @@ def relay(docker_client: docker.DockerClient) -> Iterator[SocketRelay]:
 @pytest.fixture
 def relayed_default(relay: SocketRelay) -> Environment:
     Environment.objects.update(is_default=False)
+    forget_environments()
     return Environment.objects.create(
         name="relay", endpoint=relay.endpoint, is_default=True
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 from django.db import IntegrityError
 
 from dockpilot.errors import NotFound
@@ -10,9 +14,38 @@ from .models import Environment
 
 DEFAULT_NAME = "local"
 
+# Every Docker request names an environment; looking it up is a query each
+# time. Rows are cached per process for a few seconds and dropped whenever
+# an Environment is saved or deleted here; another process's change shows
+# within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, Environment]] = {}
+_cache_lock = threading.Lock()
+
+
+def forget_environments(*args: Any, **kwargs: Any) -> None:
+    """Drop cached environments (a signal receiver, hence the arguments)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _cached(key: str, load: Any) -> Environment:
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    environment = load()
+    with _cache_lock:
+        _cache[key] = (now + CACHE_SECONDS, environment)
+    return environment
+
 
 def default_environment() -> Environment:
     """The default environment, created on first use as this machine's engine."""
+    return _cached("default", _load_default)
+
+
+def _load_default() -> Environment:
     environment = Environment.objects.filter(is_default=True).first()
     if environment is not None:
         return environment
@@ -29,6 +62,10 @@ def resolve_environment(value: str | None) -> Environment:
     """Find an environment by name or id; none given means the default one."""
     if not value:
         return default_environment()
+    return _cached(f"value:{value}", lambda: _load(value))
+
+
+def _load(value: str) -> Environment:
     lookup = {"pk": int(value)} if value.isdigit() else {"name": value}
     environment = Environment.objects.filter(**lookup).first()
     if environment is None:
