@@ -18,7 +18,13 @@ $(VENV)/.dev: $(VENV)/.base requirements/dev.txt
 	$(PIP) install -q -r requirements/dev.txt
 	touch $@
 
-migrate: $(VENV)/.base
+# The pages' front-end libraries, from package-lock.json into node_modules/
+# (git ignores it); collectstatic serves their dist folders.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+migrate: $(VENV)/.base node_modules/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
 
@@ -26,10 +32,12 @@ run: migrate
 	@echo "DockPilot listens on http://$(BIND):$(PORT)/ (API docs at /api/docs/)."
 	@echo "First admin: see the setup token in the log below, or run"
 	@echo "  $(PY) manage.py createsuperuser"
-	@# Two malloc arenas: the threads Django runs views in would each grow one.
-	MALLOC_ARENA_MAX=2 $(VENV)/bin/daphne -b $(BIND) -p $(PORT) dockpilot.asgi:application
+	@# Web, Celery worker and beat together (Procfile): when one stops or
+	@# Ctrl-C is pressed, honcho stops the others. Two malloc arenas for the
+	@# web: the threads Django runs views in would each grow one.
+	BIND=$(BIND) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

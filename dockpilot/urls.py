@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dockpilot.health import health
@@ -8,16 +7,20 @@ from dockpilot.health import health
 api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
     path("audit/", include("apps.audit.api.urls")),
+    path("", include("apps.accounts.api.management_urls")),
     path("", include("apps.containers.api.urls")),
+    path("", include("apps.jobs.api.urls")),
+    path("", include("apps.registries.api.urls")),
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The pages, last: every route above wins over a page of the same path.
+    path("", include("apps.portal.urls")),
 ]
 
 handler404 = "dockpilot.errors.json_not_found"

@@ -124,6 +124,29 @@ def make_user(username: str, role: str) -> User:
     return user
 
 
+def grant_environment(
+    user: User, verbs: tuple[str, ...], environment: Environment | None = None
+) -> None:
+    """Give ``user`` these permissions on an environment (the default one)."""
+    from guardian.shortcuts import assign_perm
+
+    from apps.containers.environments import default_environment
+
+    target = environment or default_environment()
+    for verb in verbs:
+        assign_perm(f"containers.{verb}_environment", user, target)
+
+
+def own(
+    user: User, kind: str, engine_id: str, environment: Environment | None = None
+) -> None:
+    """Record ``user`` as the owner of an engine object, as a portal create would."""
+    from apps.accounts import access
+    from apps.containers.environments import default_environment
+
+    access.record_owner(user, environment or default_environment(), kind, engine_id)
+
+
 def client_for(user: User) -> APIClient:
     client = APIClient()
     token = RefreshToken.for_user(user).access_token
@@ -138,12 +161,18 @@ def admin_user(db: None) -> User:
 
 @pytest.fixture
 def operator_user(db: None) -> User:
-    return make_user("oscar-operator", Role.OPERATOR)
+    # The operator of this machine's engine: sees it, creates and prunes on
+    # it; sees only the containers it owns or was granted.
+    user = make_user("oscar-operator", Role.OPERATOR)
+    grant_environment(user, ("view", "operate", "change"))
+    return user
 
 
 @pytest.fixture
 def viewer_user(db: None) -> User:
-    return make_user("vera-viewer", Role.VIEWER)
+    user = make_user("vera-viewer", Role.VIEWER)
+    grant_environment(user, ("view",))
+    return user
 
 
 @pytest.fixture
@@ -168,10 +197,18 @@ def anon_client() -> APIClient:
 
 @pytest.fixture
 def make_container(docker_client: docker.DockerClient, test_image: str):
-    """Create a labelled container straight on the engine (not through the API)."""
+    """Create a labelled container straight on the engine (not through the API).
+
+    Made outside the portal, it is visible to admins only, unless ``owner``
+    is given (as if that user had created it through the portal).
+    """
 
     def _make(
-        name: str, command: list[str] | None = None, start: bool = True, **kwargs
+        name: str,
+        command: list[str] | None = None,
+        start: bool = True,
+        owner: User | None = None,
+        **kwargs,
     ):
         container = docker_client.api.create_container(
             test_image,
@@ -180,6 +217,8 @@ def make_container(docker_client: docker.DockerClient, test_image: str):
             labels=LABELS,
             **kwargs,
         )
+        if owner is not None:
+            own(owner, "container", container["Id"])
         if start:
             docker_client.api.start(container["Id"])
         return container["Id"]

@@ -23,6 +23,8 @@ BODIES = {
     "tag": {"repository": "dpt-down/image", "tag": "1"},
     "connect": {"container": "dpt-down"},
     "disconnect": {"container": "dpt-down"},
+    "pull": {"image": "dpt-down/image:1"},
+    "build": {"dockerfile": "FROM scratch\n"},
 }
 
 

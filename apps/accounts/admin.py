@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from apps.audit.admin import AuditedAdminMixin
 
-from .models import User
+from .models import ApiToken, Team, User
 
 
 @admin.register(User)
@@ -22,3 +25,30 @@ class PortalUserAdmin(AuditedAdminMixin, UserAdmin):
     readonly_fields = ["is_superuser", "is_staff"]
     fieldsets = (*(UserAdmin.fieldsets or ()), ("Portal", {"fields": ("role",)}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Portal", {"fields": ("role",)}))
+
+
+@admin.register(Team)
+class TeamAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_prefix = "team"
+    list_display = ["name", "description", "created_at"]
+    search_fields = ["name"]
+    fields = ["name", "description"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only: tokens are made and revoked by their owners, through the API."""
+
+    list_display = ["prefix", "name", "owner", "scopes", "expires_at", "last_used_at"]
+    list_filter = ["scopes"]
+    search_fields = ["prefix", "name", "owner__username"]
+    exclude = ["secret_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

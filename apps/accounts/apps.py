@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import schema, signals  # noqa: F401 - registers, connects
         from .forms import ThrottledAdminLoginForm
 
         admin.site.login_form = ThrottledAdminLoginForm

@@ -23,6 +23,8 @@ class Action(models.TextChoices):
     CONTAINER_KILL = "container.kill"
     CONTAINER_RENAME = "container.rename"
     CONTAINER_DELETE = "container.delete"
+    CONTAINER_EXEC_OPEN = "container.exec_open"
+    CONTAINER_EXEC_CLOSE = "container.exec_close"
     IMAGE_TAG = "image.tag"
     IMAGE_DELETE = "image.delete"
     IMAGE_PRUNE = "image.prune"
@@ -40,6 +42,25 @@ class Action(models.TextChoices):
     ENVIRONMENT_CREATE = "environment.create"
     ENVIRONMENT_UPDATE = "environment.update"
     ENVIRONMENT_DELETE = "environment.delete"
+    IMAGE_PULL = "image.pull"
+    IMAGE_BUILD = "image.build"
+    CONTAINER_PRUNE = "container.prune"
+    BUILD_CACHE_PRUNE = "build_cache.prune"
+    JOB_CREATE = "job.create"
+    JOB_CANCEL = "job.cancel"
+    REGISTRY_CREATE = "registry.create"
+    REGISTRY_UPDATE = "registry.update"
+    REGISTRY_DELETE = "registry.delete"
+    TOKEN_CREATE = "token.create"  # noqa: S105 - an action name
+    TOKEN_REVOKE = "token.revoke"  # noqa: S105 - an action name
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action name
+    TEAM_CREATE = "team.create"
+    TEAM_UPDATE = "team.update"
+    TEAM_DELETE = "team.delete"
+    GRANT_CREATE = "grant.create"
+    GRANT_DELETE = "grant.delete"
+    OWNERSHIP_ASSIGN = "ownership.assign"
+    OWNERSHIP_DELETE = "ownership.delete"
 
 
 class Outcome(models.TextChoices):

@@ -69,9 +69,14 @@ def _load(value: str) -> Environment:
     lookup = {"pk": int(value)} if value.isdigit() else {"name": value}
     environment = Environment.objects.filter(**lookup).first()
     if environment is None:
-        raise NotFound(
-            f"environment: no environment '{value}'; list them at "
-            "/api/v1/environments/ or leave the parameter out for the default.",
-            code="environment_not_found",
-        )
+        raise environment_missing(value)
     return environment
+
+
+def environment_missing(value: str) -> NotFound:
+    # Also said for an environment the user may not see (see accounts.access).
+    return NotFound(
+        f"environment: no environment '{value}'; list them at "
+        "/api/v1/environments/ or leave the parameter out for the default.",
+        code="environment_not_found",
+    )

@@ -15,16 +15,20 @@ _HEADER = struct.Struct(">BxxxL")
 _STREAMS = {0: "stdin", 1: "stdout", 2: "stderr"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogLine:
     stream: str
     text: str
     timestamp: str = ""
+    # Bytes left out of a line longer than MAX_LINE (followed logs only).
+    cut: int = 0
 
-    def as_dict(self) -> dict[str, str]:
-        line = {"stream": self.stream, "text": self.text}
+    def as_dict(self) -> dict[str, str | int]:
+        line: dict[str, str | int] = {"stream": self.stream, "text": self.text}
         if self.timestamp:
             line["timestamp"] = self.timestamp
+        if self.cut:
+            line["cut"] = self.cut
         return line
 
 
@@ -127,3 +131,103 @@ def parse_logs(data: bytes, timestamps: bool = False) -> list[LogLine]:
             stamp, rest = _split_timestamp(raw) if timestamps else ("", raw)
             lines.append(LogLine(stream, rest, stamp))
     return lines
+
+
+# A followed log delivers lines whole up to this size, longer ones cut here
+# with the count of bytes left out: one runaway line cannot fill a watcher's
+# buffer or the memory of the web process.
+MAX_LINE = 64 * 1024
+
+
+def _cut_line(stream: str, raw: str, timestamps: bool, dropped: int) -> LogLine:
+    stamp, text = _split_timestamp(raw) if timestamps else ("", raw)
+    cut = dropped
+    if len(text) > MAX_LINE:
+        cut += len(text[MAX_LINE:].encode("utf-8", "replace"))
+        text = text[:MAX_LINE]
+    return LogLine(stream, text, stamp, cut)
+
+
+class LogFollower:
+    """Lines of a followed log, fed its body in pieces as they arrive.
+
+    A piece may end anywhere: inside a frame header, a line or a UTF-8
+    character. Bytes are kept until their line is complete and only then
+    decoded, so nothing is split or replaced by mistake.
+    """
+
+    def __init__(self, tty: bool, timestamps: bool) -> None:
+        self.tty = tty
+        self.timestamps = timestamps
+        self._buffer = bytearray()
+        self._cut: dict[str, bytearray] = {}
+        self._dropped: dict[str, int] = {}
+
+    def feed(self, data: bytes) -> list[LogLine]:
+        """The lines completed by ``data``."""
+        self._buffer += data
+        return self._raw_lines() if self.tty else self._framed_lines()
+
+    def flush(self) -> list[LogLine]:
+        """What is left when the stream ends: unterminated lines."""
+        lines: list[LogLine] = []
+        if self.tty and self._buffer:
+            self._cut["stdout"] = self._buffer
+        self._buffer = bytearray()
+        for stream in list(self._cut):
+            self._emit(stream, bytes(self._cut.pop(stream)), lines)
+        return lines
+
+    def _framed_lines(self) -> list[LogLine]:
+        buffer, lines = self._buffer, list[LogLine]()
+        pos, size = 0, len(buffer)
+        while size - pos >= _HEADER.size:
+            kind, length = _HEADER.unpack_from(buffer, pos)
+            start = pos + _HEADER.size
+            if size - start < length:
+                break
+            pos = start + length
+            self._take(_STREAMS.get(kind, "stdout"), bytes(buffer[start:pos]), lines)
+        del buffer[:pos]
+        return lines
+
+    def _take(self, stream: str, frame: bytes, lines: list[LogLine]) -> None:
+        pending = self._cut.get(stream)
+        if pending is not None:
+            self._extend(
+                stream, pending, _drop_stamp(frame) if self.timestamps else frame
+            )
+        if _is_cut(frame):
+            if pending is None:
+                self._cut[stream] = bytearray(frame)
+            return
+        if pending is not None:
+            frame = bytes(self._cut.pop(stream))
+        self._emit(stream, frame, lines)
+
+    def _extend(self, stream: str, pending: bytearray, piece: bytes) -> None:
+        if len(pending) <= MAX_LINE:
+            pending += piece
+        else:
+            # The newline that ends the line is not text left out.
+            left_out = len(piece) - piece.endswith(b"\n")
+            self._dropped[stream] = self._dropped.get(stream, 0) + left_out
+
+    def _raw_lines(self) -> list[LogLine]:
+        # A TTY's output has no frames: a line ends at a newline, wherever
+        # the HTTP chunk ended.
+        buffer, lines = self._buffer, list[LogLine]()
+        end = buffer.rfind(b"\n")
+        if end >= 0:
+            self._emit("stdout", bytes(buffer[: end + 1]), lines)
+            del buffer[: end + 1]
+        if len(buffer) > MAX_LINE:
+            self._emit("stdout", bytes(buffer), lines)
+            buffer.clear()
+        return lines
+
+    def _emit(self, stream: str, chunk: bytes, lines: list[LogLine]) -> None:
+        dropped = self._dropped.pop(stream, 0)
+        for raw in _split_lines(chunk.decode("utf-8", errors="replace")):
+            lines.append(_cut_line(stream, raw, self.timestamps, dropped))
+            dropped = 0

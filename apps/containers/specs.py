@@ -33,15 +33,40 @@ def _mounts(volumes: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _engine_mounts(mounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # In the engine's own shape; the SDK passes dicts through unchanged.
+    return [
+        {
+            "Type": mount["type"],
+            "Target": mount["target"],
+            "ReadOnly": mount.get("read_only", False),
+            **({"Source": mount["source"]} if mount.get("source") else {}),
+        }
+        for mount in mounts
+    ]
+
+
 def _host_config(engine: Engine, spec: dict[str, Any]) -> Any:
+    # The security policy (policy.py) has already passed every setting here.
     _, bindings = _port_bindings(spec.get("ports") or [])
+    binds = _mounts(spec.get("volumes") or []) + list(spec.get("binds") or [])
     options: dict[str, Any] = {
         "port_bindings": bindings or None,
-        "binds": _mounts(spec.get("volumes") or []) or None,
+        "binds": binds or None,
+        "mounts": _engine_mounts(spec.get("mounts") or []) or None,
         "restart_policy": _restart_policy(spec.get("restart_policy")),
         "mem_limit": spec.get("memory"),
         "nano_cpus": int(spec["cpus"] * 1e9) if spec.get("cpus") else None,
         "network_mode": spec.get("network"),
+        "privileged": spec.get("privileged") or None,
+        "cap_add": spec.get("cap_add") or None,
+        "devices": spec.get("devices") or None,
+        "security_opt": spec.get("security_opt") or None,
+        "sysctls": spec.get("sysctls") or None,
+        "pid_mode": spec.get("pid_mode"),
+        "ipc_mode": spec.get("ipc_mode"),
+        "uts_mode": spec.get("uts_mode"),
+        "userns_mode": spec.get("userns_mode"),
     }
     return engine.api.create_host_config(
         **{key: value for key, value in options.items() if value is not None}

@@ -35,9 +35,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "guardian",
     "apps.accounts",
     "apps.audit",
     "apps.containers",
+    "apps.registries",
+    "apps.jobs",
+    "apps.portal",
 ]
 
 # Every middleware but WhiteNoise is async capable; WhiteNoise (sync only)
@@ -52,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
 
@@ -94,6 +99,17 @@ def _database() -> Any:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+# No database row for anonymous visitors: they get no object permissions,
+# and an extra user row would make first-run set-up think one exists.
+ANONYMOUS_USER_NAME = None
+
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGOUT_REDIRECT_URL = "portal:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -116,25 +132,89 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end libraries come from npm (package.json, installed by `make run`
+# and `make test` into node_modules): only their dist folders are served.
+FRONTEND_PACKAGES = {"htmx.org": "dist"}
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    *(
+        (f"vendor/{name}", BASE_DIR / "node_modules" / name / folder)
+        for name, folder in FRONTEND_PACKAGES.items()
+    ),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "dockpilot",
+# With Redis, it is the Celery broker, the channel layer and the cache, so
+# several web and worker processes share them. Without it (one machine), a
+# broker of plain folders needs no server and the rest stays in memory.
+REDIS_URL = env_str("REDIS_URL", "")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "dockpilot",
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "dockpilot"},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "dockpilot",
+        }
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
+    {}
+    if REDIS_URL
+    else {
+        "data_folder_in": str(DATA_DIR / "broker" / "queue"),
+        "data_folder_out": str(DATA_DIR / "broker" / "queue"),
+        "data_folder_processed": str(DATA_DIR / "broker" / "processed"),
+        "store_processed": False,
+    }
+)
+# Job state lives in the Job table; Celery keeps no results of its own.
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+for _folder in ("queue", "processed"):
+    (DATA_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
+
+# A running job writes a heartbeat this often; one silent for JOB_LOST_AFTER
+# seconds lost its worker. The beat task that marks it errored runs every
+# JOB_REAP_INTERVAL seconds, so a dead worker's job ends within a minute.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
+JOB_LOST_AFTER_SECONDS = env_int("JOB_LOST_AFTER_SECONDS", 30)
+JOB_REAP_INTERVAL_SECONDS = env_int("JOB_REAP_INTERVAL_SECONDS", 15)
+BUILD_CONTEXT_MAX_MB = env_int("BUILD_CONTEXT_MAX_MB", 200)
+CELERY_BEAT_SCHEDULE = {
+    "reap-lost-jobs": {
+        "task": "apps.jobs.tasks.reap_lost_jobs",
+        "schedule": float(JOB_REAP_INTERVAL_SECONDS),
     }
 }
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Personal tokens first: they are told from JWTs by their prefix.
+        "apps.accounts.authentication.ApiTokenAuthentication",
+        "apps.accounts.authentication.PortalJWTAuthentication",
+        "apps.accounts.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "dockpilot.pagination.Pagination",
@@ -186,6 +266,15 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 600)
 
 HEALTH_MIN_FREE_DISK_MB = env_int("HEALTH_MIN_FREE_DISK_MB", 200)
+
+# Live streams (WebSockets): how long a client has to authenticate, how
+# often access is checked again, and what a client may leave unacknowledged.
+WS_AUTH_TIMEOUT_SECONDS = env_int("WS_AUTH_TIMEOUT_SECONDS", 10)
+WS_RECHECK_SECONDS = env_int("WS_RECHECK_SECONDS", 5)
+WS_WINDOW_MESSAGES = env_int("WS_WINDOW_MESSAGES", 16)
+WS_WINDOW_BYTES = env_int("WS_WINDOW_BYTES", 1024 * 1024)
+WS_BUFFER_LINES = env_int("WS_BUFFER_LINES", 10000)
+WS_BUFFER_BYTES = env_int("WS_BUFFER_BYTES", 1024 * 1024)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {

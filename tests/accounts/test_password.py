@@ -135,7 +135,7 @@ def test_password_change_writes_an_audit_row_without_passwords(operator_user):
     assert row.ip == "192.0.2.30"
     assert row.user_agent == "portal-ui"
     assert row.request_id == response["X-Request-ID"]
-    assert row.details == {"sessions_ended": 1}
+    assert row.details == {"sessions_ended": 1, "personal_access_revoked": 0}
     stored = str(row.details) + row.reason
     assert PASSWORD not in stored
     assert NEW_PASSWORD not in stored

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts.models import Role
 from apps.audit.models import Action, AuditLog, Outcome
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, grant_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -283,6 +283,8 @@ def test_operator_demoted_to_viewer_is_refused_a_post_with_the_same_token(
 
 
 def test_viewer_promoted_to_operator_may_post_with_the_same_token(viewer_user):
+    # Granted operate on the environment, the viewer's role still caps it.
+    grant_environment(viewer_user, ("operate",))
     client = bearer(login(viewer_user)["access"])
     assert client.post("/api/v1/containers/", {}, format="json").status_code == 403
 

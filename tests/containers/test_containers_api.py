@@ -281,9 +281,10 @@ def network_name(docker_client):
 
 @pytest.fixture
 def volume_name(docker_client):
-    # The engine creates a named volume on first use, without our labels, so
-    # this test removes it itself.
+    # Made beforehand: the portal lets non-admins mount only volumes that
+    # exist and that they may use (the engine would make one on first use).
     name = f"dpt-{RUN_ID}-vol-{uuid.uuid4().hex[:6]}"
+    docker_client.api.create_volume(name, labels=LABELS)
     yield name
     for container in docker_client.api.containers(all=True, filters={"volume": name}):
         docker_client.api.remove_container(container["Id"], force=True, v=True)
@@ -505,17 +506,11 @@ def test_admin_may_create_on_the_host_network(
         ({"env": "A=1"}, "env", "NAME"),
         ({"restart_policy": {"name": "sometimes"}}, "restart_policy.name", ""),
         (
-            {"volumes": [{"source": "/etc", "target": "/host"}]},
-            "volumes[0].source",
-            "admins only",
-        ),
-        (
             {"volumes": [{"source": "v", "target": "relative"}]},
             "volumes[0].target",
             "absolute",
         ),
-        ({"network": "host"}, "network", "admins only"),
-        ({"network": "container:other"}, "network", ""),
+        ({"network": "bad name"}, "network", "container:<name>"),
         ({"working_dir": "tmp"}, "working_dir", "absolute"),
     ],
 )

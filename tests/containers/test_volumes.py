@@ -167,10 +167,11 @@ def test_operator_cannot_create_a_volume_that_binds_a_host_path(
         format="json",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 403
     body = response.json()
+    assert body["code"] == "policy_refused"
     assert body["message"].startswith("driver_opts:")
-    assert "only admins" in body["message"]
+    assert "Only admins" in body["message"]
     assert body["details"]["field"] == "driver_opts"
     assert not volume_exists(docker_client, unique_name)
     row = last_audit("volume.create")

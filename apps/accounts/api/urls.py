@@ -1,8 +1,14 @@
+from typing import Any
+
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
-urlpatterns = [
+router = SimpleRouter()
+router.register("tokens", views.TokenViewSet, basename="auth-token")
+
+urlpatterns: list[Any] = [
     path("setup", views.SetupView.as_view(), name="auth-setup"),
     path("login", views.LoginView.as_view(), name="auth-login"),
     path("refresh", views.RefreshView.as_view(), name="auth-refresh"),
@@ -10,3 +16,4 @@ urlpatterns = [
     path("me", views.MeView.as_view(), name="auth-me"),
     path("password", views.PasswordView.as_view(), name="auth-password"),
 ]
+urlpatterns += router.urls

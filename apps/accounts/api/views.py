@@ -1,25 +1,30 @@
-"""Authentication endpoints: set-up, login, refresh, logout, me, password."""
+"""Authentication endpoints: set-up, login, refresh, logout, me, password, tokens."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.audit.models import Action
-from dockpilot.views import PortalAPIView
+from dockpilot.errors import NotFound
+from dockpilot.views import PortalAPIView, PortalViewSet
 
 from .. import services
+from ..models import ApiToken
 from ..permissions import acting_user
+from ..services import tokens as token_services
 from .serializers import (
     LoginSerializer,
     MeSerializer,
     PasswordChangeSerializer,
     RefreshSerializer,
     SetupSerializer,
+    TokenCreateSerializer,
     TokenPairSerializer,
+    TokenSerializer,
 )
 
 
@@ -109,4 +114,37 @@ class PasswordView(PortalAPIView):
         services.change_password(
             request, acting_user(request), data["old_password"], data["new_password"]
         )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenViewSet(PortalViewSet):
+    """The signed-in user's personal API tokens."""
+
+    permission_classes = [IsAuthenticated]
+    audit_resource_type = "api_token"
+    audit_actions = {"create": Action.TOKEN_CREATE, "destroy": Action.TOKEN_REVOKE}
+
+    @extend_schema(responses=TokenSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        owned = ApiToken.objects.filter(owner=acting_user(request))
+        return Response(TokenSerializer(owned, many=True).data)
+
+    @extend_schema(request=TokenCreateSerializer, responses={201: TokenSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = TokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, raw = token_services.create_token(
+            request, acting_user(request), **serializer.validated_data
+        )
+        body = {**TokenSerializer(token).data, "token": raw}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        responses={204: None},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        if not pk.isdigit():
+            raise NotFound(f"api token {pk}: you have no such token.")
+        token_services.revoke_token(request, acting_user(request), int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts import access
+from apps.accounts.permissions import acting_user
 from dockpilot.pagination import Pagination
 from dockpilot.views import PortalViewSet
 
-from ..environments import resolve_environment
 from ..models import Environment
 
 ENVIRONMENT_PARAM = OpenApiParameter(
@@ -24,14 +27,68 @@ ENVIRONMENT_PARAM = OpenApiParameter(
 
 
 class DockerViewSet(PortalViewSet):
-    """A ViewSet over one environment's engine resources."""
+    """A ViewSet over one environment's engine resources.
+
+    Before any handler runs, ``initial`` asks the access module about the
+    action: ``access_rules`` maps each action to the verb it needs, on the
+    environment (collection actions) or on the resource named in the URL
+    (detail actions, for ``resource_kind``). An action without a rule is
+    refused, so a new action cannot slip through unchecked. The resource is
+    resolved to its engine id first; handlers act on ``self.target``, so a
+    name that changes hands between the check and the action cannot
+    redirect it.
+    """
+
+    # The role and the grants decide inside the access module, which must
+    # see the object first: a viewer asking to stop a container they cannot
+    # see gets 404, not the role's 403.
+    permission_classes = [IsAuthenticated]
+    resource_kind = access.IMAGE
+    access_rules: dict[str, str] = {}
+    environment_actions: tuple[str, ...] = ("list", "create", "prune")
 
     # Names may hold dots, but "." and ".." are no resource's name: passed on,
     # they would climb the engine's URL to another endpoint.
     lookup_value_regex = r"(?!\.\.?(?:/|$))[^/]+"
 
+    _environment: Environment | None = None
+    target: str = ""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.authorize(kwargs.get("pk"))
+
+    def authorize(self, ident: str | None) -> None:
+        action = self.action
+        if action is None:
+            return  # a method the route does not take: the handler says 405
+        verb = self.access_rules.get(action)
+        if verb is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.{action} has no entry in access_rules"
+            )
+
+        user = acting_user(self.request)
+        environment = self.environment()
+        if ident is None or action in self.environment_actions:
+            access.require_environment(user, environment, verb)
+            return
+        self.target = access.check(user, environment, self.resource_kind, ident, verb)
+
     def environment(self) -> Environment:
-        return resolve_environment(self.request.query_params.get("environment"))
+        """The request's environment, if the user may see it (else 404)."""
+        if self._environment is None:
+            self._environment = access.environment_for(
+                self.request.user, self.request.query_params.get("environment")
+            )
+        return self._environment
+
+    def visible_only(
+        self, items: list[dict[str, Any]], key: str = "id"
+    ) -> list[dict[str, Any]]:
+        return access.filter_visible(
+            self.request.user, self.environment(), self.resource_kind, items, key
+        )
 
     def query(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.query_params.dict())

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts import access
 from apps.accounts.permissions import acting_user
 from apps.audit.models import Action
 
@@ -27,6 +28,23 @@ from .serializers.containers import (
 
 @extend_schema(parameters=[ENVIRONMENT_PARAM])
 class ContainerViewSet(DockerViewSet):
+    resource_kind = "container"
+    access_rules = {
+        "list": "view",
+        "create": "operate",
+        "retrieve": "view",
+        "logs": "view",
+        "stats": "view",
+        "top": "view",
+        "start": "operate",
+        "stop": "operate",
+        "restart": "operate",
+        "pause": "operate",
+        "unpause": "operate",
+        "kill": "operate",
+        "rename": "change",
+        "destroy": "delete",
+    }
     audit_resource_type = "container"
     audit_actions = {
         "create": Action.CONTAINER_CREATE,
@@ -46,12 +64,17 @@ class ContainerViewSet(DockerViewSet):
         items = service.list_containers(
             self.environment(), labels=request.query_params.getlist("label"), **query
         )
-        return self.paginated(request, items)
+        return self.paginated(request, self.visible_only(items))
 
     def retrieve(self, request: Request, pk: str) -> Response:
+        # The environment variables often hold secrets: shown to those who
+        # may change the container, masked for those who may only look.
+        reveal = access.can(
+            acting_user(request), self.environment(), "container", self.target, "change"
+        )
         return Response(
             service.inspect_container(
-                self.environment(), pk, reveal_env=acting_user(request).can_change
+                self.environment(), self.target, reveal_env=reveal
             )
         )
 
@@ -64,13 +87,15 @@ class ContainerViewSet(DockerViewSet):
     @extend_schema(parameters=[DeleteQuerySerializer])
     def destroy(self, request: Request, pk: str) -> Response:
         query = self.query(DeleteQuerySerializer)
-        service.remove_container(self.environment(), pk, request=request, **query)
+        service.remove_container(
+            self.environment(), self.target, request=request, **query
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str) -> Response:
         return Response(
-            service.start_container(self.environment(), pk, request=request)
+            service.start_container(self.environment(), self.target, request=request)
         )
 
     @extend_schema(request=StopSerializer)
@@ -79,7 +104,7 @@ class ContainerViewSet(DockerViewSet):
         timeout = self.body(StopSerializer)["timeout"]
         return Response(
             service.stop_container(
-                self.environment(), pk, timeout=timeout, request=request
+                self.environment(), self.target, timeout=timeout, request=request
             )
         )
 
@@ -89,20 +114,20 @@ class ContainerViewSet(DockerViewSet):
         timeout = self.body(StopSerializer)["timeout"]
         return Response(
             service.restart_container(
-                self.environment(), pk, timeout=timeout, request=request
+                self.environment(), self.target, timeout=timeout, request=request
             )
         )
 
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str) -> Response:
         return Response(
-            service.pause_container(self.environment(), pk, request=request)
+            service.pause_container(self.environment(), self.target, request=request)
         )
 
     @action(detail=True, methods=["post"])
     def unpause(self, request: Request, pk: str) -> Response:
         return Response(
-            service.unpause_container(self.environment(), pk, request=request)
+            service.unpause_container(self.environment(), self.target, request=request)
         )
 
     @extend_schema(request=KillSerializer)
@@ -111,7 +136,7 @@ class ContainerViewSet(DockerViewSet):
         signal = self.body(KillSerializer)["signal"]
         return Response(
             service.kill_container(
-                self.environment(), pk, signal=signal, request=request
+                self.environment(), self.target, signal=signal, request=request
             )
         )
 
@@ -121,7 +146,7 @@ class ContainerViewSet(DockerViewSet):
         name = self.body(RenameSerializer)["name"]
         return Response(
             service.rename_container(
-                self.environment(), pk, new_name=name, request=request
+                self.environment(), self.target, new_name=name, request=request
             )
         )
 
@@ -132,7 +157,7 @@ class ContainerViewSet(DockerViewSet):
         return Response(
             service.container_logs(
                 self.environment(),
-                pk,
+                self.target,
                 tail=query["tail"],
                 since=to_unix("since", query.get("since")),
                 until=to_unix("until", query.get("until")),
@@ -144,8 +169,8 @@ class ContainerViewSet(DockerViewSet):
 
     @action(detail=True, methods=["get"])
     def stats(self, request: Request, pk: str) -> Response:
-        return Response(service.container_stats(self.environment(), pk))
+        return Response(service.container_stats(self.environment(), self.target))
 
     @action(detail=True, methods=["get"])
     def top(self, request: Request, pk: str) -> Response:
-        return Response(service.container_top(self.environment(), pk))
+        return Response(service.container_top(self.environment(), self.target))

@@ -26,6 +26,17 @@ from .serializers.images import (
 
 @extend_schema(parameters=[ENVIRONMENT_PARAM])
 class ImageViewSet(DockerViewSet):
+    # Images are shared by everything on an engine: the environment's grants
+    # decide. Tagging adds a name; removing and pruning can take an image
+    # from under other users' containers.
+    access_rules = {
+        "list": "view",
+        "retrieve": "view",
+        "history": "view",
+        "tag": "operate",
+        "destroy": "change",
+        "prune": "change",
+    }
     audit_resource_type = "image"
     audit_actions = {
         "tag": Action.IMAGE_TAG,

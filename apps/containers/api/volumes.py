@@ -22,6 +22,16 @@ from .serializers.volumes import (
 
 @extend_schema(parameters=[ENVIRONMENT_PARAM])
 class VolumeViewSet(DockerViewSet):
+    resource_kind = "volume"
+    # Pruning removes every unused volume, other users' too: it needs the
+    # environment's change permission.
+    access_rules = {
+        "list": "view",
+        "create": "operate",
+        "prune": "change",
+        "retrieve": "view",
+        "destroy": "delete",
+    }
     audit_resource_type = "volume"
     audit_actions = {
         "create": Action.VOLUME_CREATE,
@@ -35,10 +45,10 @@ class VolumeViewSet(DockerViewSet):
         items = service.list_volumes(
             self.environment(), labels=request.query_params.getlist("label"), **query
         )
-        return self.paginated(request, items)
+        return self.paginated(request, self.visible_only(items, key="name"))
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(service.inspect_volume(self.environment(), pk))
+        return Response(service.inspect_volume(self.environment(), self.target))
 
     @extend_schema(request=VolumeCreateSerializer)
     def create(self, request: Request) -> Response:
@@ -49,7 +59,7 @@ class VolumeViewSet(DockerViewSet):
     @extend_schema(parameters=[VolumeDeleteQuerySerializer])
     def destroy(self, request: Request, pk: str) -> Response:
         query = self.query(VolumeDeleteQuerySerializer)
-        service.remove_volume(self.environment(), pk, request=request, **query)
+        service.remove_volume(self.environment(), self.target, request=request, **query)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=PruneSerializer)

@@ -11,10 +11,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.exceptions import ErrorDetail
 
+from apps.accounts import access
 from apps.audit.models import Action
 from apps.audit.services import audited
-from dockpilot.errors import Conflict, NotFound, PortalError
+from dockpilot.errors import BadRequest, Conflict, NotFound, PortalError
 
+from .. import policy
 from ..engine import Engine, engine_for
 from ..logs import parse_logs
 from ..models import Environment
@@ -131,11 +133,65 @@ def _missing_image(image: str) -> NotFound:
     )
 
 
+PREDEFINED_NETWORKS = ("bridge", "none", "default")
+
+
+def _mounted_volumes(
+    user: Any, environment: Environment, spec: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Inspect documents of the named volumes a spec mounts, access checked.
+
+    A non-admin mounts only volumes they may see (``change`` to write to
+    one), never one that does not exist yet: the engine would create it on
+    the fly, and the answer would tell whether someone else's exists.
+    """
+    documents: dict[str, dict[str, Any]] = {}
+    engine = engine_for(environment)
+    for name, writes in policy.named_volumes(spec).items():
+        try:
+            access.check(
+                user, environment, "volume", name, "change" if writes else "view"
+            )
+        except NotFound as exc:
+            raise BadRequest(
+                f"volumes: no volume '{name}' you may use; create it first "
+                "(POST /api/v1/volumes/) or ask its owner for access.",
+                code="volume_not_found",
+                details={"field": "volumes", "volume": name},
+            ) from exc
+        documents[name] = engine.get_json("/volumes/{0}", name)
+    return documents
+
+
+def _check_network(user: Any, environment: Environment, spec: dict[str, Any]) -> None:
+    # Joining a network reaches every container on it: the user needs
+    # "change" on it. Namespace modes (host, container:) meet the policy.
+    network = str(spec.get("network") or "")
+    if not network or network in PREDEFINED_NETWORKS or network == "host":
+        return
+    if network.startswith("container:"):
+        access.check(
+            user, environment, "container", network.split(":", 1)[1], "operate"
+        )
+        return
+    access.check(user, environment, "network", network, "change")
+
+
+def check_spec(user: Any, environment: Environment, spec: dict[str, Any]) -> None:
+    """Everything a container spec asks that the user's access must cover."""
+    if access.is_admin(user):
+        return
+    volumes = _mounted_volumes(user, environment, spec)
+    policy.check_container(user, environment, spec, volumes)
+    _check_network(user, environment, spec)
+
+
 def create_container(
     environment: Environment, spec: dict[str, Any], *, request: HttpRequest
 ) -> dict[str, Any]:
-    """Create (and optionally start) a container from a validated spec."""
+    """Create (and optionally start) a container; the creator owns it."""
     engine = engine_for(environment)
+    user = getattr(request, "user", None)
     start = spec.get("start", False)
     with audited(
         Action.CONTAINER_CREATE,
@@ -144,6 +200,7 @@ def create_container(
         resource_name=spec.get("name", ""),
         details={"environment": environment.name, "spec": spec},
     ) as target:
+        check_spec(user, environment, spec)
         kwargs = container_create_kwargs(engine, spec)
         try:
             result = engine.call("create_container", **kwargs)
@@ -154,6 +211,9 @@ def create_container(
         target.resource_id = result["Id"]
         target.resource_name = (
             target.resource_name or _identify(engine, result["Id"])[1]
+        )
+        access.record_owner(
+            user, environment, "container", result["Id"], target.resource_name
         )
         logger.info(
             "created container %s (%s) on %s",
@@ -310,6 +370,7 @@ def rename_container(
         details={"environment": environment.name, "name": new_name},
     ):
         engine.post("/containers/{0}/rename", ident, params={"name": new_name})
+    access.renamed(environment, "container", ident, new_name)
     return {"id": ident, "name": new_name}
 
 
@@ -338,6 +399,7 @@ def remove_container(
                 code="container_running",
             )
         engine.call("remove_container", document["Id"], force=force, v=volumes)
+        access.forget(environment, "container", [document["Id"]])
     logger.info("removed container %s on %s", t.resource_name, environment.name)
 
 

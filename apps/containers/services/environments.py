@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from apps.accounts import access
 from apps.audit.models import Action
 from apps.audit.services import audited
 from dockpilot.errors import Conflict
@@ -91,5 +92,6 @@ def delete_environment(environment: Environment, *, request: HttpRequest) -> Non
                 "one the default first.",
                 code="default_required",
             )
+        access.drop_environment_grants(environment)
         environment.delete()
     forget_engines()

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from django.http import HttpRequest
 
+from apps.accounts import access
 from apps.audit.models import Action
 from apps.audit.services import audited
 from dockpilot.errors import BadRequest, Conflict
@@ -146,6 +147,13 @@ def create_network(
         except Conflict as exc:
             raise _create_conflict(spec, exc) from exc
         target.resource_id = created["Id"]
+        access.record_owner(
+            getattr(request, "user", None),
+            environment,
+            "network",
+            created["Id"],
+            spec["name"],
+        )
     logger.info(
         "created network %s (%s) on %s",
         spec["name"],
@@ -211,6 +219,7 @@ def remove_network(
             # A container joined between our look and the removal.
             _refuse_removal(_document(engine, document["Id"]))
             raise
+        access.forget(environment, "network", [document["Id"]])
     logger.info("removed network %s on %s", target.resource_name, environment.name)
 
 
@@ -230,6 +239,14 @@ def _require_in_subnet(document: dict[str, Any], address: str | None) -> None:
             "pick an address inside it.",
             details={"field": "ipv4_address"},
         )
+
+
+def _member(request: HttpRequest, environment: Environment, container: str) -> str:
+    # The container is named in the body: the user must be allowed to
+    # operate it, exactly as if it were named in the URL.
+    return access.check(
+        getattr(request, "user", None), environment, "container", container, "operate"
+    )
 
 
 def connect_container(
@@ -259,9 +276,10 @@ def connect_container(
         document = _document(engine, ident)
         target.resource_id, target.resource_name = document["Id"], document["Name"]
         _require_in_subnet(document, ipv4_address)
+        member = _member(request, environment, container)
         engine.call(
             "connect_container_to_network",
-            container,
+            member,
             document["Id"],
             aliases=aliases or None,
             ipv4_address=ipv4_address or None,
@@ -295,8 +313,9 @@ def disconnect_container(
     ) as target:
         document = _document(engine, ident)
         target.resource_id, target.resource_name = document["Id"], document["Name"]
+        member = _member(request, environment, container)
         engine.call(
-            "disconnect_container_from_network", container, document["Id"], force=force
+            "disconnect_container_from_network", member, document["Id"], force=force
         )
     logger.info(
         "disconnected container %s from network %s on %s",
@@ -319,5 +338,7 @@ def prune_networks(
         report = engine_for(environment).call("prune_networks", filters=filters)
         result = {"deleted": report.get("NetworksDeleted") or []}
         target.details.update(result)
+        # The report names networks; the rows know them by id and name.
+        access.forget_named(environment, "network", result["deleted"])
     logger.info("pruned %d networks on %s", len(result["deleted"]), environment.name)
     return result

@@ -9,10 +9,12 @@ from typing import Any
 import orjson
 from django.http import HttpRequest
 
+from apps.accounts import access
 from apps.audit.models import Action
 from apps.audit.services import audited
-from dockpilot.errors import BadRequest, Conflict
+from dockpilot.errors import BadRequest, Conflict, NotFound
 
+from .. import policy
 from ..engine import Engine, engine_for
 from ..models import Environment
 
@@ -80,35 +82,20 @@ def inspect_volume(environment: Environment, name: str) -> dict[str, Any]:
     return dict(engine_for(environment).get_json("/volumes/{0}", checked_name(name)))
 
 
-def binds_host_path(driver: str, options: dict[str, str]) -> bool:
-    """Whether a volume with these options would expose a host path.
-
-    The local driver mounts ``device`` with ``mount -t type -o o``: a bind
-    (``o`` holds bind or rbind, or ``type`` is none) or any device given as
-    an absolute path (a host directory or block device) reaches the host.
-    """
-    if driver != LOCAL_DRIVER:
-        return False
-    flags = {flag.strip().lower() for flag in options.get("o", "").split(",")}
-    device = options.get("device", "").strip()
-    mount_type = options.get("type", "").strip().lower()
-    return bool(flags & {"bind", "rbind"}) or (
-        bool(device) and (mount_type == "none" or device.startswith("/"))
+def _refuse_existing(engine: Engine, name: str) -> None:
+    # The engine answers a create for a name that exists with the existing
+    # volume, which would then be recorded as the caller's: refuse instead.
+    if not name:
+        return
+    try:
+        engine.get_json("/volumes/{0}", name)
+    except NotFound:
+        return
+    raise Conflict(
+        f"name: a volume named '{name}' exists already; pick another name.",
+        code="volume_exists",
+        details={"field": "name"},
     )
-
-
-def _refuse_host_paths(
-    request: HttpRequest, driver: str, options: dict[str, str]
-) -> None:
-    user = getattr(request, "user", None)
-    if binds_host_path(driver, options) and not getattr(user, "is_admin", False):
-        raise BadRequest(
-            "driver_opts: these options bind a host path into the volume, which "
-            "only admins may do; leave out device, type=none and o=bind to get "
-            "a volume managed by the engine.",
-            code="host_path_refused",
-            details={"field": "driver_opts"},
-        )
 
 
 def _audit_options(options: dict[str, str]) -> dict[str, str]:
@@ -131,7 +118,7 @@ def create_volume(
     labels: dict[str, str] | None = None,
     request: HttpRequest,
 ) -> dict[str, Any]:
-    """Create a volume; host-path options are for admins only."""
+    """Create a volume that its creator owns; host paths meet the policy."""
     options = driver_opts or {}
     details = {
         "environment": environment.name,
@@ -147,8 +134,11 @@ def create_volume(
         resource_name=name,
         details=details,
     ) as target:
-        _refuse_host_paths(request, driver, options)
-        created = engine_for(environment).call(
+        user = getattr(request, "user", None)
+        policy.check_volume_options(user, environment, driver, options)
+        engine = engine_for(environment)
+        _refuse_existing(engine, name)
+        created = engine.call(
             "create_volume",
             name or None,
             driver=driver,
@@ -156,6 +146,9 @@ def create_volume(
             labels=labels or None,
         )
         target.resource_id = target.resource_name = created["Name"]
+        access.record_owner(
+            user, environment, "volume", created["Name"], created["Name"]
+        )
     logger.info("created volume %s on %s", created["Name"], environment.name)
     return shape_volume(created)
 
@@ -199,6 +192,7 @@ def remove_volume(
             engine.call("remove_volume", name, force=force)
         except Conflict as exc:
             raise _in_use(engine, name, exc) from exc
+        access.forget(environment, "volume", [name])
     logger.info("removed volume %s on %s", name, environment.name)
 
 
@@ -217,5 +211,6 @@ def prune_volumes(
             "space_reclaimed": report.get("SpaceReclaimed", 0),
         }
         target.details.update(result)
+        access.forget(environment, "volume", result["deleted"])
     logger.info("pruned %d volumes on %s", len(result["deleted"]), environment.name)
     return result

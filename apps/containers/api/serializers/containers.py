@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -18,7 +19,17 @@ from ..fields import (
 )
 
 PROTOCOLS = ["tcp", "udp", "sctp"]
+NETWORK_MODE_PATTERN = r"^(container:)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$"
+SYSCTL_PATTERN = re.compile(r"^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$")
 RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"]
+
+
+def _namespace_field(extra: str = "") -> serializers.RegexField:
+    return serializers.RegexField(
+        rf"^(host|container:[a-zA-Z0-9][a-zA-Z0-9_.-]{{0,127}}{extra})$",
+        required=False,
+        error_messages={"invalid": "Give host or container:<name>."},
+    )
 
 
 class PortSerializer(StrictSerializer):
@@ -34,7 +45,7 @@ class VolumeMountSerializer(StrictSerializer):
     # The names shadow attributes of DRF's Field, which the metaclass removes.
     source = serializers.CharField(  # type: ignore[assignment]
         max_length=4096,
-        help_text="A volume name, or an absolute host path (admins only).",
+        help_text="A volume name, or an absolute host path (see the policy).",
     )
     target = serializers.RegexField(
         r"^/",
@@ -44,15 +55,39 @@ class VolumeMountSerializer(StrictSerializer):
     read_only = serializers.BooleanField(default=False)  # type: ignore[assignment]
 
     def validate_source(self, value: str) -> str:
-        if value.startswith("/"):
-            user = self.context["request"].user
-            if not user.is_admin:
-                raise serializers.ValidationError(
-                    "Host paths can be mounted by admins only; use a named volume."
-                )
-            return value
-        DockerNameField().run_validation(value)
+        # Host paths pass here and meet the security policy in the service.
+        if not value.startswith("/"):
+            DockerNameField().run_validation(value)
         return value
+
+
+class MountSerializer(StrictSerializer):
+    """One entry of the engine's ``Mounts``: a bind, a volume or a tmpfs."""
+
+    type = serializers.ChoiceField(["bind", "volume", "tmpfs"], default="volume")
+    source = serializers.CharField(  # type: ignore[assignment]
+        max_length=4096, required=False, allow_blank=True
+    )
+    target = serializers.RegexField(
+        r"^/",
+        max_length=4096,
+        error_messages={"invalid": "The path inside the container must be absolute."},
+    )
+    read_only = serializers.BooleanField(default=False)  # type: ignore[assignment]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        source = attrs.get("source", "")
+        if attrs["type"] == "bind" and not source.startswith("/"):
+            raise serializers.ValidationError(
+                {"source": ["A bind mount needs an absolute host path."]}
+            )
+        if attrs["type"] == "volume" and source:
+            DockerNameField().run_validation(source)
+        if attrs["type"] == "tmpfs" and source:
+            raise serializers.ValidationError(
+                {"source": ["A tmpfs mount has no source; leave it out."]}
+            )
+        return attrs
 
 
 class RestartPolicySerializer(StrictSerializer):
@@ -72,7 +107,44 @@ class ContainerCreateSerializer(StrictSerializer):
     restart_policy = RestartPolicySerializer(required=False)
     memory = ByteSizeField(minimum=6 * 1024 * 1024, required=False)
     cpus = serializers.FloatField(min_value=0.01, max_value=1024, required=False)
-    network = DockerNameField(required=False)
+    network = serializers.RegexField(
+        NETWORK_MODE_PATTERN,
+        required=False,
+        error_messages={"invalid": "Give a network name, or container:<name>."},
+    )
+    pid_mode = _namespace_field()
+    ipc_mode = _namespace_field(extra="|private|shareable|none")
+    uts_mode = _namespace_field()
+    userns_mode = _namespace_field()
+    privileged = serializers.BooleanField(default=False)
+    binds = serializers.ListField(
+        child=serializers.RegexField(
+            r"^[^:]+:/[^:]*(:[a-zA-Z,]+)?$",
+            error_messages={"invalid": "Give source:/target or source:/target:ro."},
+        ),
+        required=False,
+        max_length=64,
+    )
+    mounts = MountSerializer(many=True, required=False)
+    cap_add = serializers.ListField(
+        child=serializers.RegexField(r"^[A-Za-z_]{1,64}$"),
+        required=False,
+        max_length=64,
+    )
+    devices = serializers.ListField(
+        child=serializers.RegexField(
+            r"^/[^:]+(:/[^:]+)?(:[rwm]{1,3})?$",
+            error_messages={"invalid": "Give /dev/host[:/dev/container[:rwm]]."},
+        ),
+        required=False,
+        max_length=64,
+    )
+    security_opt = serializers.ListField(
+        child=serializers.CharField(max_length=512), required=False, max_length=64
+    )
+    sysctls = serializers.DictField(
+        child=serializers.CharField(max_length=256), required=False
+    )
     working_dir = serializers.RegexField(
         r"^/",
         required=False,
@@ -90,12 +162,12 @@ class ContainerCreateSerializer(StrictSerializer):
         default=False, help_text="Start the container once created."
     )
 
-    def validate_network(self, value: str) -> str:
-        # The host's network stack is outside the container: admins only.
-        if value == "host" and not self.context["request"].user.is_admin:
-            raise serializers.ValidationError(
-                "The host network is for admins only; use a bridge network."
-            )
+    def validate_sysctls(self, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not SYSCTL_PATTERN.match(key):
+                raise serializers.ValidationError(
+                    f"'{key}' is not a sysctl name such as net.ipv4.ip_forward."
+                )
         return value
 
 

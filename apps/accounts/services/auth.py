@@ -1,8 +1,10 @@
-"""Changes of state for accounts: set-up, logins, logouts, passwords."""
+"""Set-up, logins, refreshes, logouts and password changes."""
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,10 +24,10 @@ from apps.audit.models import Action, Outcome
 from apps.audit.services import record
 from dockpilot.errors import BadRequest, Conflict, PortalError
 
-from . import setup, throttles
-from .models import User
+from .. import setup, throttles
+from ..models import ApiToken, EndedSession, User
 
-logger = logging.getLogger("dockpilot.accounts.services")
+logger = logging.getLogger("dockpilot.accounts.services.auth")
 
 
 class LoginThrottled(PortalError):
@@ -52,8 +54,18 @@ def _client_ip(request: HttpRequest) -> str | None:
 
 
 def _tokens_for(user: User) -> dict[str, str]:
+    # "sid" names the login session: it passes to every access token and
+    # survives refresh rotation, so logout can end all of them at once.
+    # "auth_time" lets a recent login stand in for the password.
     refresh = RefreshToken.for_user(user)
+    refresh["sid"] = uuid.uuid4().hex
+    refresh["auth_time"] = int(time.time())
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def end_session(user: User, sid: str | None) -> None:
+    if sid:
+        EndedSession.objects.get_or_create(sid=sid, defaults={"user": user})
 
 
 def login(request: HttpRequest, username: str, password: str) -> dict[str, str]:
@@ -138,6 +150,7 @@ def refresh(request: HttpRequest, raw: str) -> dict[str, str]:
 
 
 def logout(request: HttpRequest, user: User, raw: str) -> None:
+    """End the session of ``raw``: its refresh and access tokens stop at once."""
     token = _refresh_token(raw)
     # simplejwt writes the user id claim as a string, whatever the pk type.
     if str(token.payload.get("user_id")) != str(user.pk):
@@ -146,6 +159,10 @@ def logout(request: HttpRequest, user: User, raw: str) -> None:
             details={"field": "refresh"},
         )
     token.blacklist()
+    end_session(user, token.payload.get("sid"))
+    current = getattr(request, "auth", None)
+    if current is not None and hasattr(current, "get"):
+        end_session(user, current.get("sid"))
     record(
         Action.AUTH_LOGOUT,
         request=request,
@@ -167,8 +184,19 @@ def revoke_all_refresh_tokens(user: User) -> int:
     return count
 
 
+def revoke_all_api_tokens(user: User) -> int:
+    """Revoke a user's personal tokens (password changed or reset)."""
+    return ApiToken.objects.filter(owner=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
 def change_password(request: HttpRequest, user: User, old: str, new: str) -> None:
-    """Set a new password; every token issued before stops working."""
+    """Set a new password; every token issued before stops working.
+
+    Personal API tokens go too: whoever knew the old password may have
+    made some, and a changed password is how a user shuts them out.
+    """
     if not user.check_password(old):
         raise BadRequest(
             "old_password: the current password is wrong.",
@@ -183,8 +211,10 @@ def change_password(request: HttpRequest, user: User, old: str, new: str) -> Non
 
     with transaction.atomic():
         user.set_password(new)
-        user.save(update_fields=["password"])
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
         revoked = revoke_all_refresh_tokens(user)
+        tokens_revoked = revoke_all_api_tokens(user)
         record(
             Action.AUTH_PASSWORD_CHANGE,
             request=request,
@@ -192,7 +222,10 @@ def change_password(request: HttpRequest, user: User, old: str, new: str) -> Non
             resource_type="user",
             resource_id=str(user.pk),
             resource_name=user.username,
-            details={"sessions_ended": revoked},
+            details={
+                "sessions_ended": revoked,
+                "personal_access_revoked": tokens_revoked,
+            },
         )
 
 

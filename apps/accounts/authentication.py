@@ -1,0 +1,105 @@
+"""How API requests prove who they are: personal tokens, JWTs, sessions.
+
+Personal tokens and JWTs both come as ``Authorization: Bearer``; a personal
+token starts with ``dpt_``, which no JWT does, so each class takes only its
+own. Whatever the credential, the same limits then apply: a read-only
+token cannot change anything, and an account whose password an admin reset
+reaches only the endpoints that let it set a new one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from . import tokens
+from .models import ApiToken, EndedSession
+
+# What an account that must change its password may still reach.
+PASSWORD_CHANGE_ROUTES = ("auth-password", "auth-me", "auth-logout")
+
+
+def _refused(message: str, code: str) -> Exception:
+    # Imported here: DRF imports this module while dockpilot.errors loads.
+    from .access import AccessDenied
+
+    return AccessDenied(message, code=code)
+
+
+def _route_name(request: Request) -> str:
+    match = getattr(request._request, "resolver_match", None)
+    return (match.url_name if match else "") or ""
+
+
+def enforce_limits(request: Request, user: Any, token: ApiToken | None) -> None:
+    """Refuse what this credential may not do, whatever the view allows."""
+    if getattr(user, "must_change_password", False) and (
+        _route_name(request) not in PASSWORD_CHANGE_ROUTES
+    ):
+        raise _refused(
+            "An admin reset your password: set a new one at "
+            "/api/v1/auth/password before anything else.",
+            "password_change_required",
+        )
+    if token is not None and not token.can_write and request.method not in SAFE_METHODS:
+        raise _refused(
+            f"API token {token.prefix} has the read scope only; create a token "
+            "with the read,write scope to change things.",
+            "token_scope",
+        )
+
+
+def _bearer(request: Request) -> str | None:
+    parts = get_authorization_header(request).split()
+    if len(parts) != 2 or parts[0].lower() != b"bearer":
+        return None
+    return parts[1].decode("latin-1")
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer dpt_...``: a personal API token."""
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
+        raw = _bearer(request)
+        if raw is None or not tokens.looks_like_token(raw):
+            return None
+        token = tokens.verify(raw)
+        enforce_limits(request, token.owner, token)
+        return token.owner, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class PortalJWTAuthentication(JWTAuthentication):
+    """simplejwt's check, plus sessions ended by logout and the limits above."""
+
+    def authenticate(self, request: Request) -> Any:
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user, validated = result
+        sid = validated.get("sid")
+        if sid and EndedSession.objects.filter(sid=sid).exists():
+            raise AuthenticationFailed(
+                "This session ended at logout; log in again.", code="session_ended"
+            )
+        enforce_limits(request, user, None)
+        return result
+
+
+class PortalSessionAuthentication(SessionAuthentication):
+    def authenticate(self, request: Request) -> Any:
+        result = super().authenticate(request)
+        if result is not None:
+            enforce_limits(request, result[0], None)
+        return result

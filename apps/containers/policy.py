@@ -1,0 +1,306 @@
+"""The container security policy: what non-admins may not ask of an engine.
+
+Whoever can start a privileged container, mount a host path or join the
+host's namespaces owns the host: the Docker socket is root-equivalent, and
+these settings hand that power to the container. Admins may use them; for
+everyone else each is refused unless an admin allowed that exact item for
+the environment, in ``Environment.policy_allow``:
+
+    privileged                  privileged mode
+    bind:/srv/shared            host paths under /srv/shared (binds, bind
+                                mounts, local volumes backed by a host path)
+    docker_socket               the Docker socket (never implied by bind:)
+    network_mode:host           likewise pid_mode, ipc_mode, uts_mode and
+                                userns_mode
+    network_mode:container      joining another container's namespace
+                                (likewise pid_mode and ipc_mode)
+    cap_add:NET_ADMIN           one added capability
+    device:/dev/fuse            one host device
+    security_opt:no-new-privileges  one security option, as written
+    sysctl:net.ipv4.ip_forward  one sysctl
+    exec_privileged, exec_user  privileged exec; exec as another user
+
+Every path that can set these calls in here: creating a container now, and
+exec, recreate and Compose files as they arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dockpilot.errors import PortalError
+
+from .models import Environment
+
+logger = logging.getLogger("dockpilot.containers.policy")
+
+SOCKET_PATHS = ("/var/run/docker.sock", "/run/docker.sock")
+NAMESPACE_SETTINGS = ("network_mode", "pid_mode", "ipc_mode", "uts_mode", "userns_mode")
+LOCAL_DRIVER = "local"
+
+_WHY = {
+    "privileged": "privileged mode gives the container every capability and the "
+    "host's devices.",
+    "bind": "a host path mounted into the container reaches the host's files.",
+    "docker_socket": "the Docker socket gives full control of the host.",
+    "host": "sharing the host's namespace takes the container out of its own.",
+    "container": "joining another container's namespace reaches into that container.",
+    "cap_add": "an added capability lifts a limit the engine sets on purpose.",
+    "device": "a host device gives the container direct access to hardware.",
+    "security_opt": "security options can switch off confinement (seccomp, "
+    "AppArmor, SELinux).",
+    "sysctl": "sysctls change kernel settings.",
+    "exec_privileged": "a privileged exec gives the process every capability.",
+    "exec_user": "exec as another user than the container's can gain its rights.",
+}
+
+
+class PolicyRefused(PortalError):
+    """A setting that the container security policy keeps for admins."""
+
+    status_code = 403
+    default_code = "policy_refused"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    setting: str
+    value: str
+    allow_item: str
+    why: str
+
+    def error(self, environment: Environment) -> PolicyRefused:
+        return PolicyRefused(
+            f"{self.setting}: '{self.value}' is refused: {self.why} Only admins may "
+            f"use it; an admin can allow '{self.allow_item}' on environment "
+            f"'{environment.name}'.",
+            details={
+                "field": self.setting,
+                "setting": self.setting,
+                "value": self.value,
+                "allow": self.allow_item,
+            },
+        )
+
+
+class Allowances:
+    """The policy exceptions an admin set on one environment."""
+
+    def __init__(self, items: list[str] | None) -> None:
+        self.items = {str(item).strip() for item in items or []}
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.items
+
+    def path(self, path: str) -> bool:
+        prefixes = [
+            item[len("bind:") :] for item in self.items if item.startswith("bind:")
+        ]
+        return any(is_under(path, prefix) for prefix in prefixes if prefix)
+
+
+_ITEM = re.compile(
+    r"^(privileged|docker_socket|exec_privileged|exec_user"
+    r"|bind:/.*|device:/.*"
+    r"|(network|pid|ipc|uts|userns)_mode:host|(network|pid|ipc)_mode:container"
+    r"|cap_add:[A-Z_]+|security_opt:.+|sysctl:[a-z0-9_.-]+)$"
+)
+
+
+def unknown_items(items: list[str]) -> list[str]:
+    """The entries of an allow-list that name no policy item."""
+    return [item for item in items if not _ITEM.match(item)]
+
+
+def normal(path: str) -> str:
+    return posixpath.normpath("/" + path.lstrip("/"))
+
+
+def is_under(path: str, prefix: str) -> bool:
+    path, prefix = normal(path), normal(prefix)
+    return prefix == "/" or path == prefix or path.startswith(prefix + "/")
+
+
+def exposes_socket(path: str) -> bool:
+    """Whether mounting ``path`` puts the Docker socket in the container.
+
+    A parent directory (``/run``, ``/var``, ``/``) holds the socket too.
+    """
+    path = normal(path)
+    return path.endswith("docker.sock") or any(
+        is_under(socket, path) for socket in SOCKET_PATHS
+    )
+
+
+def volume_host_path(document: Mapping[str, Any]) -> str | None:
+    """The host path behind a local volume, if its options bind one.
+
+    The local driver runs ``mount -t <type> -o <o> <device>``: a bind (``o``
+    holds bind or rbind, or ``type`` is none) or a device that is a path
+    reaches the host.
+    """
+    if document.get("Driver", LOCAL_DRIVER) != LOCAL_DRIVER:
+        return None
+    options = document.get("Options") or {}
+    flags = {flag.strip().lower() for flag in str(options.get("o", "")).split(",")}
+    device = str(options.get("device", "")).strip()
+    mount_type = str(options.get("type", "")).strip().lower()
+    if flags & {"bind", "rbind"} or (device and mount_type == "none"):
+        return device or "/"
+    return device if device.startswith("/") else None
+
+
+def _host_path(setting: str, path: str, allow: Allowances) -> Iterator[Refusal]:
+    if exposes_socket(path):
+        if "docker_socket" not in allow:
+            yield Refusal(setting, path, "docker_socket", _WHY["docker_socket"])
+    elif not allow.path(path):
+        yield Refusal(setting, path, f"bind:{normal(path)}", _WHY["bind"])
+
+
+def _bind_source(bind: str) -> str:
+    return bind.split(":", 1)[0]
+
+
+def _paths(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for volume in spec.get("volumes") or []:
+        if volume["source"].startswith("/"):
+            yield "volumes", volume["source"]
+    for bind in spec.get("binds") or []:
+        if _bind_source(bind).startswith("/"):
+            yield "binds", _bind_source(bind)
+    for mount in spec.get("mounts") or []:
+        if mount.get("type") == "bind":
+            yield "mounts", mount.get("source", "")
+
+
+def named_volumes(spec: Mapping[str, Any]) -> dict[str, bool]:
+    """Named volumes a spec mounts, each with whether any mount writes to it."""
+    found: dict[str, bool] = {}
+
+    def add(name: str, read_only: bool) -> None:
+        found[name] = found.get(name, False) or not read_only
+
+    for volume in spec.get("volumes") or []:
+        if not volume["source"].startswith("/"):
+            add(volume["source"], volume.get("read_only", False))
+    for bind in spec.get("binds") or []:
+        source = _bind_source(bind)
+        if not source.startswith("/"):
+            add(source, bind.count(":") >= 2 and "ro" in bind.rsplit(":", 1)[1])
+    for mount in spec.get("mounts") or []:
+        if mount.get("type") == "volume" and mount.get("source"):
+            add(mount["source"], mount.get("read_only", False))
+    return found
+
+
+def _namespace(setting: str, value: str, allow: Allowances) -> Iterator[Refusal]:
+    # The create body calls the network mode "network", as the CLI does.
+    field = "network" if setting == "network_mode" else setting
+    if value == "host" and f"{setting}:host" not in allow:
+        yield Refusal(field, value, f"{setting}:host", _WHY["host"])
+    if value.startswith("container:") and f"{setting}:container" not in allow:
+        yield Refusal(field, value, f"{setting}:container", _WHY["container"])
+
+
+def _listed(
+    setting: str, item: str, values: Any, allow: Allowances
+) -> Iterator[Refusal]:
+    for value in values or []:
+        if f"{item}:{value}" not in allow:
+            yield Refusal(setting, str(value), f"{item}:{value}", _WHY[item])
+
+
+def container_refusals(
+    spec: Mapping[str, Any],
+    allow: Allowances,
+    volumes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[Refusal]:
+    """Every setting of a container spec that a non-admin may not use.
+
+    ``volumes`` holds the inspect documents of the named volumes the spec
+    mounts, so that a local volume bound to a host path counts as that path.
+    """
+    if spec.get("privileged") and "privileged" not in allow:
+        yield Refusal("privileged", "true", "privileged", _WHY["privileged"])
+
+    for setting, path in _paths(spec):
+        yield from _host_path(setting, path, allow)
+    for name, document in (volumes or {}).items():
+        host_path = volume_host_path(document)
+        if host_path is not None:
+            yield from _host_path(f"volume '{name}'", host_path, allow)
+
+    for setting in NAMESPACE_SETTINGS:
+        value = spec.get("network" if setting == "network_mode" else setting)
+        yield from _namespace(setting, str(value or ""), allow)
+
+    caps = [str(cap).upper().removeprefix("CAP_") for cap in spec.get("cap_add") or []]
+    yield from _listed("cap_add", "cap_add", caps, allow)
+    devices = [str(device).split(":", 1)[0] for device in spec.get("devices") or []]
+    yield from _listed("devices", "device", devices, allow)
+    yield from _listed("security_opt", "security_opt", spec.get("security_opt"), allow)
+    yield from _listed("sysctls", "sysctl", sorted(spec.get("sysctls") or {}), allow)
+
+
+def check_container(
+    user: Any,
+    environment: Environment,
+    spec: Mapping[str, Any],
+    volumes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Refuse (403, naming the setting) a spec that escapes its container."""
+    if getattr(user, "is_admin", False):
+        return
+    allow = Allowances(environment.policy_allow)
+    for refusal in container_refusals(spec, allow, volumes):
+        logger.warning(
+            "refused %s=%s for %s on %s",
+            refusal.setting,
+            refusal.value,
+            getattr(user, "username", "-"),
+            environment.name,
+        )
+        raise refusal.error(environment)
+
+
+def check_volume_options(
+    user: Any, environment: Environment, driver: str, options: Mapping[str, str]
+) -> None:
+    """Refuse creating a local volume that binds a host path, unless allowed."""
+    if getattr(user, "is_admin", False):
+        return
+    document = {"Driver": driver, "Options": dict(options)}
+    host_path = volume_host_path(document)
+    if host_path is None:
+        return
+    allow = Allowances(environment.policy_allow)
+    for refusal in _host_path("driver_opts", host_path, allow):
+        raise refusal.error(environment)
+
+
+def check_exec(
+    user: Any,
+    environment: Environment,
+    *,
+    privileged: bool,
+    exec_user: str | None,
+    container_user: str,
+) -> None:
+    """Refuse a privileged exec, or one as another user, for non-admins."""
+    if getattr(user, "is_admin", False):
+        return
+    allow = Allowances(environment.policy_allow)
+    if privileged and "exec_privileged" not in allow:
+        raise Refusal(
+            "privileged", "true", "exec_privileged", _WHY["exec_privileged"]
+        ).error(environment)
+    if exec_user and exec_user != container_user and "exec_user" not in allow:
+        raise Refusal("user", exec_user, "exec_user", _WHY["exec_user"]).error(
+            environment
+        )

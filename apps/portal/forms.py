@@ -1,0 +1,220 @@
+"""The pages' forms. Each produces the body its REST route would take.
+
+Checking stays with the REST serializers and the services: a form only
+turns text into that body, then ``validate_with`` runs the API's own
+serializer and puts its errors next to the fields they are about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from rest_framework import serializers
+
+from apps.audit.models import Action, Outcome
+
+from .fields import CommandField, KeyValueField, PortsField, VolumesField
+
+RESTART_CHOICES = [
+    ("no", "Never"),
+    ("unless-stopped", "Unless stopped"),
+    ("always", "Always"),
+    ("on-failure", "On failure"),
+]
+
+
+def _first_error(errors: Any) -> str:
+    """The first message of a (nested) DRF error, with its position if any."""
+    if isinstance(errors, dict):
+        key, value = next(iter(errors.items()))
+        inner = _first_error(value)
+        return (
+            f"{key}: {inner}"
+            if isinstance(key, str) and key != "non_field_errors"
+            else inner
+        )
+    if isinstance(errors, list):
+        for index, item in enumerate(errors):
+            if item:
+                text = _first_error(item)
+                return text if isinstance(item, str) else f"entry {index + 1}, {text}"
+    return str(errors)
+
+
+def strip_field(message: str, field: str) -> str:
+    """Service messages start with "field: "; next to the field it is noise."""
+    return message.removeprefix(f"{field}: ")
+
+
+class PortalForm(forms.Form):
+    """A form whose body is checked by a REST serializer, errors in place."""
+
+    # Body keys of the serializer that the form shows under another name.
+    field_of: dict[str, str] = {}
+
+    def body(self) -> dict[str, Any]:
+        """The request body from cleaned data, without the empty fields."""
+        return {
+            key: value
+            for key, value in self.cleaned_data.items()
+            if value not in (None, "", [], {})
+        }
+
+    def error_for(self, key: str, message: str) -> None:
+        field = self.field_of.get(key, key)
+        if field in self.fields:
+            self.add_error(field, strip_field(message, key))
+        else:
+            self.add_error(None, message)
+
+    def validate_with(
+        self, serializer_class: type[serializers.Serializer], body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        serializer = serializer_class(data=body)
+        if serializer.is_valid():
+            return dict(serializer.validated_data)
+        for key, errors in serializer.errors.items():
+            self.error_for(str(key), _first_error(errors))
+        return None
+
+
+class SetupForm(forms.Form):
+    token = forms.CharField(
+        label="Setup token",
+        help_text="Printed in the server log at start-up (also DATA_DIR/setup_token).",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    username = forms.CharField(max_length=150, initial="admin")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="10 characters at least.",
+    )
+    confirm = forms.CharField(
+        label="Password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("confirm"):
+            self.add_error("confirm", "The two passwords differ.")
+        return data
+
+
+class PasswordForm(forms.Form):
+    old_password = forms.CharField(
+        label="Current password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="New password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="10 characters at least; every API token you made stops working.",
+    )
+    confirm = forms.CharField(
+        label="New password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new_password") and data.get("new_password") != data.get("confirm"):
+            self.add_error("confirm", "The two passwords differ.")
+        return data
+
+
+class ContainerCreateForm(PortalForm):
+    """The common options of ``docker run``; the rest is the API's."""
+
+    image = forms.CharField(
+        max_length=512,
+        widget=forms.TextInput(attrs={"list": "image-choices", "spellcheck": "false"}),
+        help_text="An image on this engine, such as busybox:latest.",
+    )
+    name = forms.CharField(required=False, max_length=128)
+    command = CommandField(
+        required=False,
+        help_text="Split as a shell would: sh -c 'echo hi; sleep 60'.",
+    )
+    env = KeyValueField(
+        as_list=True, label="Environment", help_text="KEY=value per line."
+    )
+    ports = PortsField(
+        required=False, help_text="host:container per line, such as 8080:80."
+    )
+    volumes = VolumesField(
+        required=False, help_text="volume:/path per line; add :ro for read-only."
+    )
+    labels = KeyValueField(help_text="key=value per line.")
+    network = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"list": "network-choices"}),
+        help_text="Leave empty for the default bridge.",
+    )
+    restart = forms.ChoiceField(choices=RESTART_CHOICES, initial="no", label="Restart")
+    memory = forms.CharField(
+        required=False, max_length=32, help_text="Such as 256m or 1g."
+    )
+    cpus = forms.FloatField(required=False, min_value=0.01, label="CPUs")
+    start = forms.BooleanField(required=False, initial=True, label="Start it now")
+
+    field_of = {"restart_policy": "restart"}
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        restart = body.pop("restart", "no")
+        if restart != "no":
+            body["restart_policy"] = {"name": restart}
+        body["start"] = bool(self.cleaned_data.get("start"))
+        return body
+
+
+class VolumeCreateForm(PortalForm):
+    name = forms.CharField(
+        required=False, max_length=255, help_text="Leave empty for a generated name."
+    )
+    labels = KeyValueField(help_text="key=value per line.")
+
+
+class NetworkCreateForm(PortalForm):
+    name = forms.CharField(max_length=128)
+    subnet = forms.CharField(required=False, help_text="CIDR, such as 10.213.0.0/24.")
+    gateway = forms.CharField(required=False)
+    internal = forms.BooleanField(required=False, help_text="No route outside.")
+    labels = KeyValueField(help_text="key=value per line.")
+
+
+class ConnectForm(PortalForm):
+    container = forms.CharField(max_length=128, help_text="A container name or id.")
+
+
+class TagForm(PortalForm):
+    repository = forms.CharField(max_length=255)
+    tag = forms.CharField(max_length=128, initial="latest")
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters, the API's query parameters by the same names."""
+
+    actor = forms.CharField(required=False)
+    action = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any action")] + [(value, value) for value in Action.values],
+    )
+    resource_type = forms.CharField(required=False, label="Resource type")
+    resource_id = forms.CharField(required=False, label="Resource id")
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "Any outcome"), *Outcome.choices]
+    )
+    since = forms.CharField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.CharField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def params(self) -> dict[str, str]:
+        if not self.is_valid():
+            return {}
+        return {key: str(value) for key, value in self.cleaned_data.items() if value}

@@ -1,0 +1,89 @@
+"""The portal's pages, at the root of the site (the API lives under /api/)."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from .views import (
+    audit,
+    auth,
+    containers,
+    dashboard,
+    environments,
+    images,
+    networks,
+    volumes,
+)
+
+app_name = "portal"
+
+# Names and ids as the REST routes take them ("." and ".." are no name).
+NAME = r"(?!\.\.?/)[A-Za-z0-9][A-Za-z0-9_.-]*"
+ACTIONS = "|".join(containers.ACTIONS)
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("setup/", auth.setup_view, name="setup"),
+    path("password/", auth.password_view, name="password"),
+    path("containers/", containers.container_list, name="containers"),
+    path("containers/new/", containers.container_create, name="container-create"),
+    path("containers/bulk/", containers.container_bulk, name="container-bulk"),
+    re_path(
+        rf"^containers/(?P<ident>{NAME})/$",
+        containers.container_detail,
+        name="container",
+    ),
+    re_path(
+        rf"^containers/(?P<ident>{NAME})/inspect/$",
+        containers.container_inspect,
+        name="container-inspect",
+    ),
+    re_path(
+        rf"^containers/(?P<ident>{NAME})/logs/$",
+        containers.container_logs,
+        name="container-logs",
+    ),
+    re_path(
+        rf"^containers/(?P<ident>{NAME})/logs/download/$",
+        containers.container_logs_download,
+        name="container-logs-download",
+    ),
+    re_path(
+        rf"^containers/(?P<ident>{NAME})/(?P<action>{ACTIONS})/$",
+        containers.container_action,
+        name="container-action",
+    ),
+    path("images/", images.image_list, name="images"),
+    path("images/prune/", images.image_prune, name="image-prune"),
+    # References hold slashes and colons, as in the REST routes.
+    path("images/<path:ref>/remove/", images.image_remove, name="image-remove"),
+    path("images/<path:ref>/", images.image_detail, name="image"),
+    path("volumes/", volumes.volume_list, name="volumes"),
+    path("volumes/prune/", volumes.volume_prune, name="volume-prune"),
+    re_path(rf"^volumes/(?P<name>{NAME})/$", volumes.volume_detail, name="volume"),
+    re_path(
+        rf"^volumes/(?P<name>{NAME})/remove/$",
+        volumes.volume_remove,
+        name="volume-remove",
+    ),
+    path("networks/", networks.network_list, name="networks"),
+    path("networks/prune/", networks.network_prune, name="network-prune"),
+    re_path(rf"^networks/(?P<ident>{NAME})/$", networks.network_detail, name="network"),
+    re_path(
+        rf"^networks/(?P<ident>{NAME})/remove/$",
+        networks.network_remove,
+        name="network-remove",
+    ),
+    re_path(
+        rf"^networks/(?P<ident>{NAME})/(?P<how>connect|disconnect)/$",
+        networks.network_connect,
+        name="network-connect",
+    ),
+    path("audit/", audit.audit_list, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
+    path("audit/<int:pk>/", audit.audit_detail, name="audit-entry"),
+    path("environments/", environments.environment_list, name="environments"),
+    path("environments/pick/", environments.environment_pick, name="environment-pick"),
+]

@@ -1,0 +1,1 @@
+"""Thin page views: each checks access, calls one service, renders."""
