@@ -10,6 +10,9 @@ _SECRET_KEY = re.compile(
     r"pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential|auth",
     re.IGNORECASE,
 )
+# Container environment variables, as the API ("env") and the SDK
+# ("environment") name them. A plain string under "environment" is the
+# portal environment's name, which is no secret.
 _ENV_KEYS = {"env", "environment"}
 
 
@@ -28,7 +31,7 @@ def scrub(value: Any) -> Any:
         clean: dict[str, Any] = {}
         for key, item in value.items():
             # Keys need not be strings: port maps use numbers.
-            if str(key).lower() in _ENV_KEYS:
+            if str(key).lower() in _ENV_KEYS and not isinstance(item, str):
                 clean[key] = _scrub_env(item)
             elif _SECRET_KEY.search(str(key)):
                 clean[key] = MASK

@@ -12,7 +12,8 @@ from dockpilot.config import env_bool, env_int, env_list, env_str, persistent_se
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Owner-only: it holds the database, the secret key and the setup token.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 SECRET_KEY = persistent_secret_key(DATA_DIR)
 DEBUG = env_bool("DEBUG", False)

@@ -216,3 +216,48 @@ def test_build_arguments_and_credentials_are_not_shown_in_a_job(
     body = operator_client.get(f"/api/v1/jobs/{job.pk}/").json()
 
     assert body["params"] == {"build_args": {"TOKEN": "***"}}
+
+
+def test_an_upload_keeps_its_labels_and_build_args(admin_client):
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = 11
+        archive.addfile(info, io.BytesIO(b"FROM scratch"[:11]))
+    buffer.seek(0)
+    buffer.name = "context.tar"
+
+    response = admin_client.post(
+        "/api/v1/images/build",
+        {
+            "context": buffer,
+            "labels": '{"team": "blue"}',
+            "build_args": '{"A": "1"}',
+            "tags": "dpt/upload:1",
+        },
+        format="multipart",
+    )
+
+    assert response.status_code == 202, response.json()
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.params["labels"] == {"team": "blue"}
+    assert set(job.params["build_args"]) == {"A"}
+
+
+def test_an_upload_with_labels_that_are_not_json_is_refused(admin_client):
+    import io
+
+    buffer = io.BytesIO(b"not a tar")
+    buffer.name = "context.tar"
+
+    response = admin_client.post(
+        "/api/v1/images/build",
+        {"context": buffer, "labels": "team=blue"},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("labels")

@@ -46,6 +46,13 @@ class PullSerializer(StrictSerializer):
 class JSONOrDictField(serializers.DictField):
     """A mapping given as JSON object, or as a JSON string in a form upload."""
 
+    def get_value(self, dictionary: Any) -> Any:
+        # DictField reads a form as "labels.key=value" fields and would drop
+        # a plain "labels" field holding JSON; take that field as it is.
+        if hasattr(dictionary, "getlist") and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
+
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str):
             try:
