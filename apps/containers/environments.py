@@ -76,7 +76,7 @@ def _load(value: str) -> Environment:
 def environment_missing(value: str) -> NotFound:
     # Also said for an environment the user may not see (see accounts.access).
     return NotFound(
-        f"environment: no environment '{value}'; list them at "
-        "/api/v1/environments/ or leave the parameter out for the default.",
+        f"environment: no environment '{value}' that you may use; list yours at "
+        "/api/v1/environments/, or ask an admin for access to this one.",
         code="environment_not_found",
     )
