@@ -92,7 +92,8 @@ def team_ids(user: User) -> list[int]:
     return list(Team.objects.filter(user=user).values_list("pk", flat=True))
 
 
-def _owns(user: User, row: ResourceOwnership) -> bool:
+def owns(user: User, row: ResourceOwnership) -> bool:
+    """Whether ``user``, or a team of theirs, owns the resource of ``row``."""
     if row.owner_user_id is not None:
         return bool(row.owner_user_id == user.pk)
     return row.owner_team_id is not None and row.owner_team_id in team_ids(user)
@@ -110,7 +111,7 @@ def held(user: Any, obj: models.Model) -> set[str]:
         return set(VERBS)
 
     verbs: set[str] = set()
-    if isinstance(obj, ResourceOwnership) and _owns(user, obj):
+    if isinstance(obj, ResourceOwnership) and owns(user, obj):
         verbs.update(VERBS)
 
     for codename in ObjectPermissionChecker(user).get_perms(obj):

@@ -19,8 +19,10 @@ from typing import Any
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.request import Request
@@ -37,7 +39,7 @@ BEARER_PREFIX = "bearer."
 CLOSE_UNAUTHENTICATED = 4401
 
 
-def authenticate_token(raw: str) -> User | None:
+def authenticate_token(raw: str, method: str = "GET") -> User | None:
     """The active user a bearer token belongs to, by the REST API's own rules.
 
     Every configured REST authentication class except the session one gets
@@ -47,9 +49,9 @@ def authenticate_token(raw: str) -> User | None:
     if not raw:
         return None
     http = HttpRequest()
-    # Opening a stream reads; what the user may then do (a terminal) is
-    # decided by the consumer's authorization, not here.
-    http.method = "GET"
+    # A stream that only reads is checked as a GET; a terminal as a POST,
+    # so that a read-scope API token cannot open one.
+    http.method = method
     http.META["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
     request = Request(http)
     classes: list[type[BaseAuthentication]] = list(
@@ -107,3 +109,27 @@ async def first_message_user(message: Any) -> User | None:
     if not isinstance(token, str):
         return None
     return await database_sync_to_async(authenticate_token)(token)
+
+
+def credential_still_valid(
+    scope: dict[str, Any], token: str | None, method: str
+) -> bool:
+    """Whether the credential a socket opened with would still be accepted.
+
+    A token is authenticated again (an ended session, a revoked API token or
+    a changed password fails); a session cookie must still name a live
+    session for the same password.
+    """
+    if token:
+        return authenticate_token(token, method) is not None
+    session = scope.get("session")
+    user = scope.get("user")
+    if session is None or user is None or not session.session_key:
+        return False
+    if not session.exists(session.session_key):
+        return False
+    fresh = User.objects.filter(pk=user.pk).first()
+    stored = session.get(HASH_SESSION_KEY, "")
+    return fresh is not None and constant_time_compare(
+        stored, fresh.get_session_auth_hash()
+    )

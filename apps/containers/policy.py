@@ -137,6 +137,11 @@ def exposes_socket(path: str) -> bool:
     )
 
 
+# Local-driver mount types whose options cannot name a path on the host:
+# memory, and network file systems (their device is on another machine).
+_NO_HOST_PATH_TYPES = frozenset({"tmpfs", "nfs", "nfs4", "cifs", "smb3"})
+
+
 def volume_host_path(document: Mapping[str, Any]) -> str | None:
     """The host path behind a local volume, if its options bind one.
 
@@ -147,12 +152,23 @@ def volume_host_path(document: Mapping[str, Any]) -> str | None:
     if document.get("Driver", LOCAL_DRIVER) != LOCAL_DRIVER:
         return None
     options = document.get("Options") or {}
-    flags = {flag.strip().lower() for flag in str(options.get("o", "")).split(",")}
+    if not options:
+        return None
+    raw_flags = [flag.strip() for flag in str(options.get("o", "")).split(",")]
+    flags = {flag.lower() for flag in raw_flags}
     device = str(options.get("device", "")).strip()
     mount_type = str(options.get("type", "")).strip().lower()
     if flags & {"bind", "rbind"} or (device and mount_type == "none"):
         return device or "/"
-    return device if device.startswith("/") else None
+    if device.startswith("/"):
+        return device
+    if mount_type in _NO_HOST_PATH_TYPES:
+        return None
+    # Any other type may name host paths in its options (overlay's lowerdir,
+    # upperdir and workdir): it reaches the host unless an admin allows it.
+    named = [flag.split("=", 1)[1] for flag in raw_flags if "=" in flag]
+    paths = [path for value in named for path in value.split(":") if "/" in path]
+    return paths[0] if paths else (device or f"{mount_type or 'mount'}:")
 
 
 def _host_path(setting: str, path: str, allow: Allowances) -> Iterator[Refusal]:

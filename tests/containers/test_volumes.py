@@ -154,6 +154,13 @@ def test_bad_volume_input_is_refused_naming_the_field(operator_client, body, fie
         {"type": "none", "device": "{path}"},
         {"o": "rbind,ro", "device": "{path}"},
         {"type": "ext4", "device": "/dev/null"},
+        # overlay names host directories in its options, not in device
+        {"type": "overlay", "device": "overlay", "o": "lowerdir={path}:{path}"},
+        {
+            "type": "overlay",
+            "device": "overlay",
+            "o": "lowerdir=/,upperdir={path}/u,workdir={path}/w",
+        },
     ],
 )
 def test_operator_cannot_create_a_volume_that_binds_a_host_path(

@@ -90,7 +90,9 @@ MATRIX: dict[tuple[str, str], tuple[str, object, tuple[int, ...]]] = {
     ("/api/v1/grants/", "post"): ("", {}, (400, 400, 400, 403, 400, 401)),
     # The granted viewer's look at the container: revoked by whoever holds
     # "view" on it and may change things; the outsider does not see it.
-    ("/api/v1/grants/{}/", "delete"): ("grant", None, (204, 204, 204, 403, 404, 401)),
+    # Only admins and the resource's owner take grants back: holding the
+    # same permission is not enough (operators could revoke each other).
+    ("/api/v1/grants/{}/", "delete"): ("grant", None, (204, 204, 404, 404, 404, 401)),
     ("/api/v1/ownerships/", "get"): ("", None, ADMIN_ONLY),
     ("/api/v1/ownerships/", "post"): ("", {}, ADMIN_ONLY_BAD_BODY),
     ("/api/v1/ownerships/{}/", "delete"): (

@@ -176,11 +176,23 @@ def list_grants(actor: User) -> list[dict[str, Any]]:
         target = _target_of(row)
         if entry is None or target is None:
             continue
-        if access.is_admin(actor) or access.allowed(
-            actor, target.obj, entry["permission"]
-        ):
+        held_by_actor = prefix == "u" and row.user_id == actor.pk
+        if held_by_actor or _manages(actor, target):
             listed.append(entry)
     return listed
+
+
+def _manages(actor: User, target: Target) -> bool:
+    """Whether ``actor`` may see and take back others' grants on ``target``.
+
+    Admins manage every grant; others only grants on a resource they (or a
+    team of theirs) own. Holding a permission is not enough: two operators
+    sharing an environment could otherwise revoke each other's access.
+    """
+    if access.is_admin(actor):
+        return True
+    row = target.obj
+    return isinstance(row, ResourceOwnership) and access.owns(actor, row)
 
 
 def _find_grant(grant_id: str) -> tuple[str, Any]:
@@ -210,8 +222,7 @@ def revoke(request: HttpRequest, actor: User, grant_id: str) -> None:
         entry = describe(prefix, row)
         if target is None or entry is None:
             raise NotFound(f"grant '{grant_id}': no such grant.")
-        visible = access.is_admin(actor) or access.held(actor, target.obj)
-        if not visible:
+        if not _manages(actor, target):
             raise NotFound(f"grant '{grant_id}': no such grant.")
         audit.details.update(entry)
         _may_pass_on(actor, target, entry["permission"])

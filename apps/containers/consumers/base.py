@@ -34,9 +34,11 @@ from apps.accounts.models import User
 from apps.accounts.ws_auth import (
     CLOSE_UNAUTHENTICATED,
     SUBPROTOCOL,
+    credential_still_valid,
     first_message_user,
+    offered_token,
 )
-from dockpilot.errors import PortalError
+from dockpilot.errors import NotFound, PortalError
 
 from ..engine import engine_for
 from ..models import Environment
@@ -115,6 +117,18 @@ def event_visible(user: Any, environment: Environment, event: dict[str, Any]) ->
     return bool(access.visible(user, environment, kind, [ident]))
 
 
+class _Gone(Exception):
+    """The container was removed: the stream itself reports that."""
+
+
+def container_exists(environment: Environment, ident: str) -> bool:
+    try:
+        engine_for(environment).get_json("/containers/{0}/json", ident)
+    except NotFound:
+        return False
+    return True
+
+
 def close_code_for(exc: Exception) -> int:
     status = getattr(exc, "status_code", 500)
     return 4000 + status if 400 <= status < 600 else CLOSE_INTERNAL
@@ -186,6 +200,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         # the stream's, earlier ones can only be the auth message.
         found = self.scope.get("user")
         self.user: User | None = found if found and found.is_authenticated else None
+        # The credential is checked again while the socket lives: a token
+        # offered as a subprotocol (or in the first message), else the session.
+        self.token: str | None = offered_token(self.scope)
         self.target: Target | None = None
         self.closed = False
         self.window = CreditWindow(
@@ -232,6 +249,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
             )
         except TimeoutError:
             return None
+        if isinstance(message, dict) and isinstance(message.get("token"), str):
+            self.token = message["token"]
         return await first_message_user(message)
 
     async def _begin(self) -> None:
@@ -246,6 +265,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self.options = await database_sync_to_async(self.parse_options)(
                 self.query()
             )
+            if not await database_sync_to_async(self._credential_ok)():
+                raise exceptions.PermissionDenied(
+                    "This credential may only read: a terminal needs an API token "
+                    "with the read,write scope, or a login."
+                )
             self.target = await self._authorize(user)
             self.spawn(self._recheck())
             await self.stream()
@@ -307,10 +331,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(interval)
             try:
                 await database_sync_to_async(self._reauthorize)()
-            except exceptions.NotFound:
+            except _Gone:
                 continue
             except PortalError as exc:
-                if exc.status_code in (404, 503):
+                if exc.status_code == 503:
                     continue
                 await self.refuse(exc)
                 return
@@ -318,10 +342,27 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 await self.refuse(exc)
                 return
 
+    def _credential_ok(self) -> bool:
+        method = "POST" if ACTION_VERBS.get(self.action) == "operate" else "GET"
+        return credential_still_valid(self.scope, self.token, method)
+
     def _reauthorize(self) -> None:
+        # Logout, a password change or a revoked token ends the credential;
+        # the socket must not outlive it.
+        if not self._credential_ok():
+            raise exceptions.NotAuthenticated(
+                "Your session or token has ended: log in again."
+            )
         user = User.objects.filter(pk=self.user.pk).first() if self.user else None
         ident = self.target.id if self.target else None
-        authorize(user, self.environment, ident, self.action)
+        try:
+            authorize(user, self.environment, ident, self.action)
+        except NotFound as exc:
+            # Not found is either a removed container, which the stream tells
+            # with a clearer message, or a grant revoked: then close.
+            if ident is not None and not container_exists(self.environment, ident):
+                raise _Gone() from exc
+            raise
         self.user = user
 
     # --- messages --------------------------------------------------------
