@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -56,6 +57,15 @@ class EngineUnavailable(PortalError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "engine_unavailable"
     default_detail = "The Docker engine cannot be reached."
+
+
+class PayloadTooLarge(PortalError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = (
+        "The request body is too large; uploads go as multipart files (build "
+        "contexts), other bodies stay small."
+    )
 
 
 _DRF_CODES = {
@@ -119,6 +129,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, RecursionError):
+        exc = exceptions.ParseError("The body nests too deeply to be read.")
+    elif isinstance(exc, OverflowError):
+        # A number in the URL or the query too large for the database.
+        exc = BadRequest(
+            "A number in the request is out of range.", code="out_of_range"
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled error in %s", context.get("view"))

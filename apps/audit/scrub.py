@@ -40,4 +40,8 @@ def scrub(value: Any) -> Any:
         return clean
     if isinstance(value, list | tuple):
         return [scrub(item) for item in value]
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        # JSON readers (and orjson, which renders the audit API) stop at 64
+        # bits; a refused absurd number must not make the audit log unreadable.
+        return str(value)
     return value

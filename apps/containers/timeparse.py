@@ -18,9 +18,9 @@ def to_unix(name: str, raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
     raw = raw.strip()
-    if raw.isdigit():
+    if raw.isdigit() and len(raw) <= 12:  # unix seconds, up to year 33658
         return int(raw)
-    if match := _DURATION.match(raw):
+    if (match := _DURATION.match(raw)) and len(match.group(1)) <= 9:
         return int(time.time()) - int(match.group(1)) * _UNITS[match.group(2)]
     moment = parse_datetime(raw)
     if moment is None:

@@ -60,8 +60,10 @@ class DockerViewSet(PortalViewSet):
 
     def authorize(self, ident: str | None) -> None:
         action = self.action
-        if action is None:
-            return  # a method the route does not take: the handler says 405
+        if action is None or action == "metadata":
+            # A method the route does not take (the handler says 405), or
+            # OPTIONS, which describes the route and touches no resource.
+            return
         verb = self.access_rules.get(action)
         if verb is None:
             raise ImproperlyConfigured(

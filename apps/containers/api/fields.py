@@ -15,6 +15,7 @@ NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$"
 NAME_HELP = "Use letters, digits, '_', '.' and '-', starting with a letter or digit."
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+MAX_BYTES = 1024**5  # 1 PiB: far above any host, far below the engine's int64
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -113,6 +114,8 @@ class ByteSizeField(serializers.Field):
             )
         if size < self.minimum:
             raise serializers.ValidationError(f"At least {self.minimum} bytes.")
+        if size > MAX_BYTES:
+            raise serializers.ValidationError("At most 1 PiB.")
         return size
 
     def to_representation(self, value: Any) -> Any:

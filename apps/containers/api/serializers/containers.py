@@ -92,7 +92,9 @@ class MountSerializer(StrictSerializer):
 
 class RestartPolicySerializer(StrictSerializer):
     name = serializers.ChoiceField(RESTART_POLICIES)
-    maximum_retry_count = serializers.IntegerField(min_value=0, default=0)
+    maximum_retry_count = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, default=0
+    )
 
 
 class ContainerCreateSerializer(StrictSerializer):
