@@ -98,6 +98,11 @@ class Allowances:
         return item in self.items
 
     def path(self, path: str) -> bool:
+        # Known shortcoming: paths are compared as text, while the engine
+        # follows symlinks on the host. A user who may write into an allowed
+        # "bind:" directory can plant a link there and mount the link's
+        # target. Allow only directories that non-admins cannot write to,
+        # until the check resolves links on the engine's host.
         prefixes = [
             item[len("bind:") :] for item in self.items if item.startswith("bind:")
         ]
