@@ -8,10 +8,6 @@ find every step in the audit log.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,14 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LABELS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.live import start_portal, stop_portal
 
 
 class Portal:
@@ -53,60 +42,14 @@ class Portal:
             return error.code, json.loads(error.read() or b"{}")
 
 
-def _wait_for_health(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("daphne exited:\n" + log.read_text())
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    pytest.fail("daphne did not answer /health in 60 s:\n" + log.read_text())
-
-
 @pytest.fixture
 def portal(tmp_path: Path, docker_client) -> Iterator[Portal]:
-    env = {
-        **os.environ,
-        "DOCKPILOT_DATA_DIR": str(tmp_path / "data"),
-        "DJANGO_SETTINGS_MODULE": "dockpilot.settings.dev",
-    }
-    env.pop("DOCKPILOT_ADMIN_PASSWORD", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    port = _free_port()
-    log = tmp_path / "daphne.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("daphne")),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "dockpilot.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    # No admin from the environment: the first one comes through set-up.
+    live, process = start_portal(tmp_path, {"DOCKPILOT_ADMIN_PASSWORD": None})
     try:
-        _wait_for_health(base, process, log)
-        yield Portal(base, log)
+        yield Portal(live.base, live.log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_portal(process)
 
 
 def _setup_token(log: Path) -> str:
