@@ -184,16 +184,19 @@ def _finish(
     error: str = "",
     only_from: tuple[str, ...] = (Status.QUEUED, Status.RUNNING),
 ) -> bool:
-    ended = Job.objects.filter(pk=job.pk, status__in=only_from).update(
-        status=status,
-        result=result or {},
-        error=error[:10000],
-        finished_at=timezone.now(),
-        progress=100 if status == Status.SUCCEEDED else job.progress,
-    )
+    # One transaction: whoever sees the job ended also sees its audit row.
+    with transaction.atomic():
+        ended = Job.objects.filter(pk=job.pk, status__in=only_from).update(
+            status=status,
+            result=result or {},
+            error=error[:10000],
+            finished_at=timezone.now(),
+            progress=100 if status == Status.SUCCEEDED else job.progress,
+        )
+        if ended:
+            job.refresh_from_db()
+            _audit_end(job)
     if ended:
-        job.refresh_from_db()
-        _audit_end(job)
         wake(job.pk)
     return bool(ended)
 

@@ -304,7 +304,9 @@ def test_logs_page_shows_lines_and_downloads(admin_page, make_container, unique_
     assert b"oops" not in stdout_only.content
     assert b"/ws/containers/" in page.content
     assert download["Content-Disposition"].startswith("attachment")
-    assert download.content.decode().splitlines()[:1] == ["first"]
+    # stdout and stderr are separate pipes: the engine may log them in
+    # either order, so only what the download holds is asserted.
+    assert sorted(download.content.decode().splitlines()) == ["first", "oops"]
 
 
 @pytest.mark.engine
