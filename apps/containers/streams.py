@@ -306,9 +306,9 @@ class LogProducer:
     """Follows one container's log across restarts until it is removed.
 
     Known shortcoming: after a restart, the new run's first lines often never
-    reach the watchers (seen on engine 20.10 about every other run, even with
-    the log grown under a reopened follow); later lines do. The cause is not
-    found yet: the test that shows it is marked xfail until it is.
+    reach the watchers (seen on engine 20.10 in about half the runs of the
+    test). The cause is not found yet; the test that shows it is marked
+    xfail until it is.
     """
 
     def __init__(self, engine: Engine, container: str) -> None:
