@@ -16,10 +16,11 @@ from django.contrib.auth.signals import (
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from apps.audit.models import Action, Outcome
+from apps.audit.models import Action
 from apps.audit.services import record
 
 from . import throttles
+from .services.auth import audit_failed_login
 
 
 def _is_session_login(request: HttpRequest | None) -> bool:
@@ -54,14 +55,8 @@ def audit_session_login_failure(
         assert request is not None  # noqa: S101 - checked above
         username = str(credentials.get("username", ""))
         throttles.register_failure(request.META.get("REMOTE_ADDR"), username)
-        record(
-            Action.AUTH_LOGIN,
-            request=request,
-            resource_type="user",
-            resource_name=username,
-            outcome=Outcome.FAILURE,
-            reason="wrong username or password",
-            details={"via": "session"},
+        audit_failed_login(
+            request, username, "wrong username or password", via="session"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import Any
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -68,31 +69,34 @@ def end_session(user: User, sid: str | None) -> None:
         EndedSession.objects.get_or_create(sid=sid, defaults={"user": user})
 
 
+def audit_failed_login(
+    request: HttpRequest, username: str, reason: str, **details: Any
+) -> None:
+    """The audit row of a refused login, through the API or a form."""
+    record(
+        Action.AUTH_LOGIN,
+        request=request,
+        resource_type="user",
+        resource_name=username,
+        outcome=Outcome.FAILURE,
+        reason=reason,
+        details=details,
+    )
+
+
 def login(request: HttpRequest, username: str, password: str) -> dict[str, str]:
     """Check credentials and return a JWT pair; every attempt is audited."""
     ip = _client_ip(request)
     wait = throttles.retry_after(ip, username)
     if wait:
-        record(
-            Action.AUTH_LOGIN,
-            request=request,
-            resource_type="user",
-            resource_name=username,
-            outcome=Outcome.FAILURE,
-            reason="throttled",
-        )
+        audit_failed_login(request, username, "throttled")
         raise LoginThrottled(wait)
 
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         throttles.register_failure(ip, username)
-        record(
-            Action.AUTH_LOGIN,
-            request=request,
-            resource_type="user",
-            resource_name=username,
-            outcome=Outcome.FAILURE,
-            reason="wrong username or password, or inactive account",
+        audit_failed_login(
+            request, username, "wrong username or password, or inactive account"
         )
         raise InvalidCredentials(
             "Wrong username or password, or the account is deactivated."
