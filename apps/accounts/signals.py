@@ -17,10 +17,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from apps.audit.models import Action
-from apps.audit.services import record
 
 from . import throttles
-from .services.auth import audit_failed_login
+from .services.auth import audit_failed_login, audit_own
 
 
 def _is_session_login(request: HttpRequest | None) -> bool:
@@ -33,13 +32,10 @@ def audit_session_login(
 ) -> None:
     if _is_session_login(request):
         throttles.clear_username(user.username)
-        record(
+        audit_own(
+            user,
             Action.AUTH_LOGIN,
-            request=request,
-            actor=user,
-            resource_type="user",
-            resource_id=str(user.pk),
-            resource_name=user.username,
+            request,
             details={"via": "session"},
         )
 
@@ -65,12 +61,9 @@ def audit_session_logout(
     sender: Any, request: HttpRequest, user: Any, **kwargs: Any
 ) -> None:
     if _is_session_login(request) and user is not None:
-        record(
+        audit_own(
+            user,
             Action.AUTH_LOGOUT,
-            request=request,
-            actor=user,
-            resource_type="user",
-            resource_id=str(user.pk),
-            resource_name=user.username,
+            request,
             details={"via": "session"},
         )

@@ -69,6 +69,19 @@ def end_session(user: User, sid: str | None) -> None:
         EndedSession.objects.get_or_create(sid=sid, defaults={"user": user})
 
 
+def audit_own(user: User, action: Action, request: HttpRequest, **fields: Any) -> None:
+    """The audit row of a user acting on their own account (login, logout...)."""
+    record(
+        action,
+        request=request,
+        actor=user,
+        resource_type="user",
+        resource_id=str(user.pk),
+        resource_name=user.username,
+        **fields,
+    )
+
+
 def audit_failed_login(
     request: HttpRequest, username: str, reason: str, **details: Any
 ) -> None:
@@ -105,14 +118,7 @@ def login(request: HttpRequest, username: str, password: str) -> dict[str, str]:
     throttles.clear_username(username)
     tokens = _tokens_for(user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    record(
-        Action.AUTH_LOGIN,
-        request=request,
-        actor=user,
-        resource_type="user",
-        resource_id=str(user.pk),
-        resource_name=user.username,
-    )
+    audit_own(user, Action.AUTH_LOGIN, request)
     return tokens
 
 
@@ -142,14 +148,7 @@ def refresh(request: HttpRequest, raw: str) -> dict[str, str]:
         serializer.is_valid(raise_exception=True)
     except TokenError as exc:
         raise InvalidCredentials(f"refresh: {exc}", code="invalid_token") from exc
-    record(
-        Action.AUTH_REFRESH,
-        request=request,
-        actor=user,
-        resource_type="user",
-        resource_id=str(user.pk),
-        resource_name=user.username,
-    )
+    audit_own(user, Action.AUTH_REFRESH, request)
     return dict(serializer.validated_data)
 
 
@@ -167,14 +166,7 @@ def logout(request: HttpRequest, user: User, raw: str) -> None:
     current = getattr(request, "auth", None)
     if current is not None and hasattr(current, "get"):
         end_session(user, current.get("sid"))
-    record(
-        Action.AUTH_LOGOUT,
-        request=request,
-        actor=user,
-        resource_type="user",
-        resource_id=str(user.pk),
-        resource_name=user.username,
-    )
+    audit_own(user, Action.AUTH_LOGOUT, request)
 
 
 def revoke_all_refresh_tokens(user: User) -> int:
@@ -219,13 +211,10 @@ def change_password(request: HttpRequest, user: User, old: str, new: str) -> Non
         user.save(update_fields=["password", "must_change_password"])
         revoked = revoke_all_refresh_tokens(user)
         tokens_revoked = revoke_all_api_tokens(user)
-        record(
+        audit_own(
+            user,
             Action.AUTH_PASSWORD_CHANGE,
-            request=request,
-            actor=user,
-            resource_type="user",
-            resource_id=str(user.pk),
-            resource_name=user.username,
+            request,
             details={
                 "sessions_ended": revoked,
                 "personal_access_revoked": tokens_revoked,
@@ -255,13 +244,6 @@ def first_admin(
             ) from exc
         user = setup.create_admin(username, password, email)
         setup.discard_setup_token()
-        record(
-            Action.AUTH_SETUP,
-            request=request,
-            actor=user,
-            resource_type="user",
-            resource_id=str(user.pk),
-            resource_name=user.username,
-        )
+        audit_own(user, Action.AUTH_SETUP, request)
     logger.info("first admin %r created through set-up", username)
     return _tokens_for(user)
