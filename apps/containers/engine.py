@@ -167,6 +167,23 @@ class Engine:
             return getattr(self.api, method)(*args, **kwargs)
 
 
+def filters_param(**filters: str | bool | list[str] | None) -> dict[str, str]:
+    """The engine's ``filters`` query parameter; empty filters are left out.
+
+    A text becomes a one-item list and a boolean "true" or "false", as the
+    engine's list endpoints read them.
+    """
+    encoded: dict[str, list[str]] = {}
+    for name, value in filters.items():
+        if isinstance(value, bool):
+            encoded[name] = ["true" if value else "false"]
+        elif isinstance(value, str) and value:
+            encoded[name] = [value]
+        elif isinstance(value, list) and value:
+            encoded[name] = value
+    return {"filters": orjson.dumps(encoded).decode()} if encoded else {}
+
+
 _engines: dict[tuple[int, str], Engine] = {}
 _engines_lock = threading.Lock()
 

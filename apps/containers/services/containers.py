@@ -6,7 +6,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.exceptions import ErrorDetail
@@ -17,7 +16,7 @@ from apps.audit.services import audited
 from dockpilot.errors import BadRequest, Conflict, NotFound, PortalError
 
 from .. import policy
-from ..engine import Engine, engine_for
+from ..engine import Engine, engine_for, filters_param
 from ..logs import parse_logs
 from ..models import Environment
 from ..specs import container_create_kwargs
@@ -66,21 +65,6 @@ def shape_summary(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _list_filters(
-    name: str | None, status: str | None, labels: list[str], image: str | None
-) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    if name:
-        filters["name"] = [name]
-    if status:
-        filters["status"] = [status]
-    if labels:
-        filters["label"] = labels
-    if image:
-        filters["ancestor"] = [image]
-    return filters
-
-
 def list_containers(
     environment: Environment,
     *,
@@ -91,10 +75,10 @@ def list_containers(
     image: str | None = None,
 ) -> list[dict[str, Any]]:
     """One engine call (never the SDK's model list, which inspects each one)."""
-    params: dict[str, Any] = {"all": "1" if all else "0"}
-    filters = _list_filters(name, status, labels or [], image)
-    if filters:
-        params["filters"] = orjson.dumps(filters).decode()
+    params: dict[str, Any] = {
+        "all": "1" if all else "0",
+        **filters_param(name=name, status=status, label=labels, ancestor=image),
+    }
     items = engine_for(environment).get_json("/containers/json", params=params)
     return [shape_summary(item) for item in items]
 

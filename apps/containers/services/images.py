@@ -6,14 +6,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from django.http import HttpRequest
 
 from apps.audit.models import Action
 from apps.audit.services import audited
 from dockpilot.errors import Conflict
 
-from ..engine import Engine, engine_for
+from ..engine import Engine, engine_for, filters_param
 from ..models import Environment
 from ..references import (
     looks_like_id,
@@ -67,19 +66,6 @@ def shape_image(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _list_filters(
-    dangling: bool | None, reference: str | None, labels: list[str]
-) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    if dangling is not None:
-        filters["dangling"] = ["true" if dangling else "false"]
-    if reference:
-        filters["reference"] = [reference]
-    if labels:
-        filters["label"] = labels
-    return filters
-
-
 def list_images(
     environment: Environment,
     *,
@@ -88,10 +74,7 @@ def list_images(
     labels: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One engine call; newest first, as ``docker images`` shows them."""
-    params: dict[str, Any] = {}
-    filters = _list_filters(dangling, reference, labels or [])
-    if filters:
-        params["filters"] = orjson.dumps(filters).decode()
+    params = filters_param(dangling=dangling, reference=reference, label=labels)
     items = engine_for(environment).get_json("/images/json", params=params)
     shaped = [shape_image(item) for item in items]
     return sorted(shaped, key=lambda image: image["created"], reverse=True)

@@ -6,7 +6,6 @@ import ipaddress
 import logging
 from typing import Any
 
-import orjson
 from django.http import HttpRequest
 
 from apps.accounts import access
@@ -14,7 +13,7 @@ from apps.audit.models import Action
 from apps.audit.services import audited
 from dockpilot.errors import BadRequest, Conflict
 
-from ..engine import Engine, engine_for
+from ..engine import Engine, engine_for, filters_param
 from ..models import Environment
 
 logger = logging.getLogger("dockpilot.containers.services.networks")
@@ -46,19 +45,6 @@ def shape_network(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _list_filters(
-    name: str | None, driver: str | None, labels: list[str]
-) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    if name:
-        filters["name"] = [name]
-    if driver:
-        filters["driver"] = [driver]
-    if labels:
-        filters["label"] = labels
-    return filters
-
-
 def list_networks(
     environment: Environment,
     *,
@@ -67,10 +53,7 @@ def list_networks(
     labels: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One engine call, sorted by name."""
-    params: dict[str, Any] = {}
-    filters = _list_filters(name, driver, labels or [])
-    if filters:
-        params["filters"] = orjson.dumps(filters).decode()
+    params = filters_param(name=name, driver=driver, label=labels)
     items = engine_for(environment).get_json("/networks", params=params)
     return sorted((shape_network(item) for item in items), key=lambda n: n["name"])
 

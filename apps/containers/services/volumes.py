@@ -15,7 +15,7 @@ from apps.audit.services import audited
 from dockpilot.errors import BadRequest, Conflict, NotFound
 
 from .. import policy
-from ..engine import Engine, engine_for
+from ..engine import Engine, engine_for, filters_param
 from ..models import Environment
 
 logger = logging.getLogger("dockpilot.containers.services.volumes")
@@ -38,19 +38,6 @@ def shape_volume(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _list_filters(
-    dangling: bool | None, labels: list[str], name: str | None
-) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    if dangling is not None:
-        filters["dangling"] = ["true" if dangling else "false"]
-    if labels:
-        filters["label"] = labels
-    if name:
-        filters["name"] = [name]
-    return filters
-
-
 def list_volumes(
     environment: Environment,
     *,
@@ -59,10 +46,7 @@ def list_volumes(
     name: str | None = None,
 ) -> list[dict[str, Any]]:
     """One engine call, sorted by name."""
-    params: dict[str, Any] = {}
-    filters = _list_filters(dangling, labels or [], name)
-    if filters:
-        params["filters"] = orjson.dumps(filters).decode()
+    params = filters_param(dangling=dangling, label=labels, name=name)
     listing = engine_for(environment).get_json("/volumes", params=params)
     shaped = [shape_volume(item) for item in listing.get("Volumes") or []]
     return sorted(shaped, key=lambda volume: volume["name"])
