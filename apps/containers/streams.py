@@ -288,35 +288,31 @@ def batch_of(lines: list[LogLine]) -> LogBatch:
     return LogBatch(lines, sum(len(line.text) + 64 for line in lines))
 
 
-def log_params(resume: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "follow": 1,
-        "stdout": 1,
-        "stderr": 1,
-        "timestamps": 1,
-    }
-    if resume is None:
-        params["tail"] = 0
-    else:
-        params["since"] = resume
-    return params
+def log_params(resume: str) -> dict[str, Any]:
+    return {"follow": 1, "stdout": 1, "stderr": 1, "timestamps": 1, "since": resume}
 
 
 class LogProducer:
     """Follows one container's log across restarts until it is removed.
 
-    Known shortcoming: after a restart, the new run's first lines often never
-    reach the watchers (seen on engine 20.10 in about half the runs of the
-    test). The cause is not found yet; the test that shows it is marked
-    xfail until it is.
+    Every read asks for the lines after ``resume``: at first the moment the
+    producer was made, then just after the last line it passed on. Lines
+    carry the engine's timestamps, so a watcher's history meets the live
+    lines without a gap, and a follow reopened after a restart starts right
+    after what was already sent, even when the new run printed before the
+    reopen.
+
+    Known shortcoming: the first ``resume`` is the portal's clock. With a
+    remote engine whose clock runs behind the portal's, lines printed in
+    that difference just after the first watcher joined are missed; ahead,
+    a watcher that asked for no history also gets lines from just before
+    it joined.
     """
 
     def __init__(self, engine: Engine, container: str) -> None:
         self.engine = engine
         self.container = container
-        # Always with timestamps: they say where to resume after a restart
-        # and let a new watcher's history meet the live lines without a gap.
-        self.resume: str | None = None
+        self.resume = f"{time.time():.9f}"
 
     async def __call__(self, stream: SharedStream) -> None:
         document = await inspect(self.engine, self.container)
@@ -348,7 +344,6 @@ class LogProducer:
         stream.finish(_removed(name))
 
     async def _follow(self, stream: SharedStream, document: dict[str, Any]) -> None:
-        opened_at = f"{time.time():.9f}"
         response = await open_stream(
             self.engine,
             "GET",
@@ -368,8 +363,6 @@ class LogProducer:
             reader.cancel()
             watchdog.cancel()
             response.close()
-        if self.resume is None:
-            self.resume = opened_at
 
     async def _read(
         self, stream: SharedStream, response: RawResponse, tty: bool
