@@ -288,8 +288,21 @@ def batch_of(lines: list[LogLine]) -> LogBatch:
     return LogBatch(lines, sum(len(line.text) + 64 for line in lines))
 
 
+# With ``since`` alone the engine reads a log file from its first line to
+# find where to start; a ``tail`` bound makes it read from the end. A follow
+# resumes at most a few seconds back, so this many lines always reach it.
+RESUME_TAIL_LINES = 10000
+
+
 def log_params(resume: str) -> dict[str, Any]:
-    return {"follow": 1, "stdout": 1, "stderr": 1, "timestamps": 1, "since": resume}
+    return {
+        "follow": 1,
+        "stdout": 1,
+        "stderr": 1,
+        "timestamps": 1,
+        "since": resume,
+        "tail": RESUME_TAIL_LINES,
+    }
 
 
 class LogProducer:
