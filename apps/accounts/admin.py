@@ -1,12 +1,9 @@
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
 
-from apps.audit.admin import AuditedAdminMixin
+from apps.audit.admin import AuditedAdminMixin, ReadOnlyAdmin
 
-from .models import ApiToken, Team, User
+from .models import ApiToken, EndedSession, Team, User
 
 
 @admin.register(User)
@@ -36,19 +33,19 @@ class TeamAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """Read-only: tokens are made and revoked by their owners, through the API."""
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Tokens are made and revoked by their owners, through the API."""
 
     list_display = ["prefix", "name", "owner", "scopes", "expires_at", "last_used_at"]
     list_filter = ["scopes"]
     search_fields = ["prefix", "name", "owner__username"]
     exclude = ["secret_hash"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+@admin.register(EndedSession)
+class EndedSessionAdmin(ReadOnlyAdmin):
+    """Logins ended by logout; written by the logout service only."""
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    list_display = ["sid", "user", "ended_at"]
+    search_fields = ["sid", "user__username"]
+    date_hierarchy = "ended_at"

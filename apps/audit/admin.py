@@ -51,8 +51,26 @@ class AuditedAdminMixin:
             self._audit(request, "delete", obj)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to operators, changed only through the portal's own services.
+
+    Records written by workers or by their owners through the API (audit
+    rows, jobs, tokens) are listed and searchable here but never edited, so
+    the admin cannot bypass a service's checks or its audit row.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only, even for superusers."""
 
     list_display = [
@@ -67,12 +85,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     list_filter = ["outcome", "action", "resource_type"]
     search_fields = ["actor_username", "resource_id", "resource_name", "request_id"]
     date_hierarchy = "timestamp"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

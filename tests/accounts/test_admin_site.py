@@ -87,3 +87,28 @@ def test_an_environment_added_in_the_admin_is_audited(admin_user):
     assert Environment.objects.filter(name="remote").exists()
     row = AuditLog.objects.get(action="environment.create")
     assert row.resource_name == "remote" and row.details["via"] == "admin"
+
+
+def test_every_model_of_the_portal_is_in_the_admin():
+    from django.apps import apps
+    from django.contrib import admin
+
+    ours = [m for m in apps.get_models() if m.__module__.startswith("apps.")]
+    # Output chunks are shown inside their job's page, not on a page of their own.
+    inline = {"jobs.JobOutput"}
+    missing = [
+        m._meta.label
+        for m in ours
+        if m not in admin.site._registry and m._meta.label not in inline
+    ]
+    assert not missing, f"models missing from the admin: {missing}"
+
+
+def test_jobs_and_audit_rows_are_read_only_in_the_admin(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+
+    assert client.get("/admin/jobs/job/").status_code == 200
+    assert client.get("/admin/audit/auditlog/add/").status_code == 403
+    assert client.get("/admin/jobs/job/add/").status_code == 403
+    assert client.get("/admin/accounts/endedsession/").status_code == 200
