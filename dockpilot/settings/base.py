@@ -184,6 +184,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
         "data_folder_in": str(DATA_DIR / "broker" / "queue"),
         "data_folder_out": str(DATA_DIR / "broker" / "queue"),
         "data_folder_processed": str(DATA_DIR / "broker" / "processed"),
+        # Without it kombu keeps its exchange tables in ./control, beside
+        # whatever directory the process was started from.
+        "control_folder": str(DATA_DIR / "broker" / "control"),
         "store_processed": False,
     }
 )
@@ -193,7 +196,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-for _folder in ("queue", "processed"):
+for _folder in ("queue", "processed", "control"):
     (DATA_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
 
 # A running job writes a heartbeat this often; one silent for JOB_LOST_AFTER
