@@ -1,0 +1,130 @@
+"""Compose projects as the API shows and takes them.
+
+The compose file and ``.env`` are taken and given back byte for byte
+(``trim_whitespace=False``): ``$$`` and ``$`` in passwords survive a round
+trip through an editor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from dockpilot.serializers import StrictSerializer
+
+from ..models import ComposeProject
+from ..services.operations import PULL_POLICIES, STOP_TIMEOUT_MAX
+from ..validation import MAX_COMPOSE_BYTES
+
+
+def _text(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        trim_whitespace=False, max_length=MAX_COMPOSE_BYTES, **kwargs
+    )
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    environment = serializers.CharField(source="environment.name", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    compose = serializers.CharField(source="compose_yaml", read_only=True)
+    env = serializers.CharField(source="env_text", read_only=True)
+    last_job = serializers.UUIDField(source="last_job_id", read_only=True)
+
+    class Meta:
+        model = ComposeProject
+        fields = [
+            "id",
+            "name",
+            "environment",
+            "owner",
+            "status",
+            "services_state",
+            "compose",
+            "env",
+            "project_directory",
+            "adopted",
+            "last_job",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProjectCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=63)
+    compose = _text()
+    env = _text(required=False, allow_blank=True, default="")
+
+
+class ProjectUpdateSerializer(StrictSerializer):
+    compose = _text(required=False)
+    env = _text(required=False, allow_blank=True)
+
+
+class ValidateSerializer(ProjectUpdateSerializer):
+    pass
+
+
+def _names(field: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=128),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text=f"{field} names",
+    )
+
+
+class UpSerializer(StrictSerializer):
+    pull = serializers.ChoiceField(PULL_POLICIES, default="missing")
+    build = serializers.BooleanField(default=False)
+    remove_orphans = serializers.BooleanField(default=False)
+    force_recreate = serializers.BooleanField(default=False)
+    services = _names("service")
+    profiles = _names("profile")
+
+
+class DownSerializer(StrictSerializer):
+    remove_volumes = serializers.BooleanField(default=False)
+    remove_images = serializers.ChoiceField(
+        ["", "local", "all"], default="", allow_blank=True
+    )
+    remove_orphans = serializers.BooleanField(default=False)
+    profiles = _names("profile")
+
+
+class ServicesSerializer(StrictSerializer):
+    services = _names("service")
+    profiles = _names("profile")
+
+
+class StopSerializer(ServicesSerializer):
+    timeout = serializers.IntegerField(
+        min_value=0, max_value=STOP_TIMEOUT_MAX, required=False
+    )
+
+
+class ServiceStartSerializer(StrictSerializer):
+    pass
+
+
+class ServiceStopSerializer(StrictSerializer):
+    timeout = serializers.IntegerField(
+        min_value=0, max_value=STOP_TIMEOUT_MAX, required=False
+    )
+
+
+class LogsQuerySerializer(serializers.Serializer):
+    tail = serializers.IntegerField(min_value=0, max_value=10000, default=100)
+    since = serializers.CharField(required=False)
+    timestamps = serializers.BooleanField(default=False)
+    services = serializers.CharField(
+        required=False, default="", help_text="Comma-separated service names."
+    )
+
+
+class AdoptSerializer(StrictSerializer):
+    compose = _text(required=False)
+    env = _text(required=False, allow_blank=True)
+    owner = serializers.CharField(required=False, max_length=150)
