@@ -185,15 +185,19 @@ def check_model(
     for name, service in sorted((model.get("services") or {}).items()):
         for refusal in _service_refusals(service, volumes, allow):
             key = _COMPOSE_KEY.get(refusal.setting, refusal.setting)
+            value = refusal.value
+            if key.startswith("volume '"):
+                # A named volume whose driver options bind a host path.
+                key, value = "volumes", f"{value} (through {refusal.setting})"
             logger.warning(
                 "refused %s.%s=%s for %s on %s",
                 name,
                 key,
-                refusal.value,
+                value,
                 getattr(user, "username", "-"),
                 environment.name,
             )
-            raise _refused(name, key, refusal.value, refusal.why)
+            raise _refused(name, key, value, refusal.why)
         build = service.get("build") or {}
         context = str(build.get("context", "")) if isinstance(build, dict) else ""
         if context and "://" not in context and not _inside(context, directory):

@@ -92,7 +92,7 @@ def test_a_two_service_project_deploys_with_status_logs_restart_and_down(
     # Interpolation as Compose does it: $$ is a literal dollar, in the file
     # and in .env values used through ${...}.
     env = docker_client.api.inspect_container(web["id"])["Config"]["Env"]
-    assert "DB_PASSWORD=s3cr$t-x$$y" in env or "DB_PASSWORD=s3cr$t-x$y" in env
+    assert "DB_PASSWORD=s3cr$t-x$y" in env
     assert operator_client.get(f"/api/v1/compose/{name}/").json()["compose"] == compose
 
     worker_before = by_service["worker"]["containers"][0]["id"]
@@ -181,23 +181,3 @@ def test_a_failing_service_makes_the_project_failed(
     assert seen["status"] == "failed" and seen["failed"] == ["broken"]
     assert services(seen)["broken"]["containers"][0]["exit_code"] == 3
     operate(admin_client, name, "down")
-
-
-def test_a_second_deploy_while_one_is_queued_is_refused(
-    admin_client, test_image, project_name
-):
-    # No worker here: the first job stays queued, so the second always meets it.
-    name = project_name("busy")
-    create(admin_client, name, compose_text(test_image))
-    first = admin_client.post(f"/api/v1/compose/{name}/up/", {}, format="json")
-    assert first.status_code == 202
-
-    second = admin_client.post(f"/api/v1/compose/{name}/up/", {}, format="json")
-    assert second.status_code == 409
-    assert second.json()["code"] == "project_busy"
-    assert first.json()["id"] in second.json()["message"]
-    row = AuditLog.objects.filter(action="compose.up").latest("id")
-    assert row.outcome == Outcome.FAILURE and row.resource_name == name
-
-    also = admin_client.post(f"/api/v1/compose/{name}/down/", {}, format="json")
-    assert also.status_code == 409
