@@ -93,7 +93,7 @@ def compose_down(name: str, directory: str | None = None) -> None:
         command += ["--project-directory", directory]
     if (folder / "compose.yaml").exists():
         command += ["--file", str(folder / "compose.yaml")]
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [*command, "down", "--volumes", "--remove-orphans", "--timeout", "1"],
         capture_output=True,
         timeout=120,

@@ -64,7 +64,7 @@ def test_a_two_service_project_deploys_with_status_logs_restart_and_down(
 
     deployed = operate(operator_client, name, "up", {"pull": "never"})
     print(f"\n--- streamed output of compose up ---\n{deployed['output']}\n---")
-    assert f"docker compose up --detach --pull never" in deployed["output"]
+    assert "docker compose up --detach --pull never" in deployed["output"]
     assert f"Container {name}-web-1  Started" in deployed["output"]
     assert f"project {name}: running" in deployed["output"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -34,7 +33,7 @@ def outside_stack(tmp_path, test_image, project_name):
     (folder / "compose.yaml").write_text(stack_text(test_image))
     (folder / ".env").write_text("TOKEN=a$$b\n")
     command = ["docker", "compose", "--project-name", name]
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [*command, "up", "--detach"],
         cwd=folder,
         check=True,

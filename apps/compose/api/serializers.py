@@ -24,7 +24,7 @@ def _text(**kwargs: Any) -> serializers.CharField:
     )
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ComposeProjectSerializer(serializers.ModelSerializer):
     environment = serializers.CharField(source="environment.name", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True, default=None)
     compose = serializers.CharField(source="compose_yaml", read_only=True)
@@ -51,18 +51,18 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProjectCreateSerializer(StrictSerializer):
+class ComposeProjectCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=63)
     compose = _text()
     env = _text(required=False, allow_blank=True, default="")
 
 
-class ProjectUpdateSerializer(StrictSerializer):
+class ComposeProjectUpdateSerializer(StrictSerializer):
     compose = _text(required=False)
     env = _text(required=False, allow_blank=True)
 
 
-class ValidateSerializer(ProjectUpdateSerializer):
+class ComposeValidateSerializer(ComposeProjectUpdateSerializer):
     pass
 
 
@@ -76,7 +76,7 @@ def _names(field: str) -> serializers.ListField:
     )
 
 
-class UpSerializer(StrictSerializer):
+class ComposeUpSerializer(StrictSerializer):
     pull = serializers.ChoiceField(PULL_POLICIES, default="missing")
     build = serializers.BooleanField(default=False)
     remove_orphans = serializers.BooleanField(default=False)
@@ -85,7 +85,7 @@ class UpSerializer(StrictSerializer):
     profiles = _names("profile")
 
 
-class DownSerializer(StrictSerializer):
+class ComposeDownSerializer(StrictSerializer):
     remove_volumes = serializers.BooleanField(default=False)
     remove_images = serializers.ChoiceField(
         ["", "local", "all"], default="", allow_blank=True
@@ -94,28 +94,28 @@ class DownSerializer(StrictSerializer):
     profiles = _names("profile")
 
 
-class ServicesSerializer(StrictSerializer):
+class ComposeServicesSerializer(StrictSerializer):
     services = _names("service")
     profiles = _names("profile")
 
 
-class StopSerializer(ServicesSerializer):
+class ComposeStopSerializer(ComposeServicesSerializer):
     timeout = serializers.IntegerField(
         min_value=0, max_value=STOP_TIMEOUT_MAX, required=False
     )
 
 
-class ServiceStartSerializer(StrictSerializer):
+class ComposeServiceStartSerializer(StrictSerializer):
     pass
 
 
-class ServiceStopSerializer(StrictSerializer):
+class ComposeServiceStopSerializer(StrictSerializer):
     timeout = serializers.IntegerField(
         min_value=0, max_value=STOP_TIMEOUT_MAX, required=False
     )
 
 
-class LogsQuerySerializer(serializers.Serializer):
+class ComposeLogsQuerySerializer(serializers.Serializer):
     tail = serializers.IntegerField(min_value=0, max_value=10000, default=100)
     since = serializers.CharField(required=False)
     timestamps = serializers.BooleanField(default=False)
@@ -124,7 +124,7 @@ class LogsQuerySerializer(serializers.Serializer):
     )
 
 
-class AdoptSerializer(StrictSerializer):
+class ComposeAdoptSerializer(StrictSerializer):
     compose = _text(required=False)
     env = _text(required=False, allow_blank=True)
     owner = serializers.CharField(required=False, max_length=150)

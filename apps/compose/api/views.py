@@ -35,29 +35,29 @@ from ..names import check_names
 from ..services import operations, outside, projects
 from ..services import status as project_status
 from .serializers import (
-    AdoptSerializer,
-    DownSerializer,
-    LogsQuerySerializer,
-    ProjectCreateSerializer,
-    ProjectSerializer,
-    ProjectUpdateSerializer,
-    ServicesSerializer,
-    ServiceStartSerializer,
-    ServiceStopSerializer,
-    StopSerializer,
-    UpSerializer,
-    ValidateSerializer,
+    ComposeAdoptSerializer,
+    ComposeDownSerializer,
+    ComposeLogsQuerySerializer,
+    ComposeProjectCreateSerializer,
+    ComposeProjectSerializer,
+    ComposeProjectUpdateSerializer,
+    ComposeServicesSerializer,
+    ComposeServiceStartSerializer,
+    ComposeServiceStopSerializer,
+    ComposeStopSerializer,
+    ComposeUpSerializer,
+    ComposeValidateSerializer,
 )
 
 NAME = OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH)
 SERVICE = OpenApiParameter("service", OpenApiTypes.STR, OpenApiParameter.PATH)
 _OPERATION_BODIES = {
-    "up": UpSerializer,
-    "down": DownSerializer,
-    "stop": StopSerializer,
-    "start": ServicesSerializer,
-    "restart": StopSerializer,
-    "pull": ServicesSerializer,
+    "up": ComposeUpSerializer,
+    "down": ComposeDownSerializer,
+    "stop": ComposeStopSerializer,
+    "start": ComposeServicesSerializer,
+    "restart": ComposeStopSerializer,
+    "pull": ComposeServicesSerializer,
 }
 
 
@@ -100,25 +100,27 @@ class ComposeViewSet(PortalViewSet):
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    @extend_schema(responses=ProjectSerializer(many=True))
+    @extend_schema(responses=ComposeProjectSerializer(many=True))
     def list(self, request: Request) -> Response:
         queryset = access.visible_projects(acting_user(request))
         if request.query_params.get("environment"):
             queryset = queryset.filter(environment=self._environment())
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(ProjectSerializer(page, many=True).data)
+        return paginator.get_paginated_response(
+            ComposeProjectSerializer(page, many=True).data
+        )
 
     @extend_schema(
         parameters=[ENVIRONMENT_PARAM],
-        request=ProjectCreateSerializer,
-        responses={201: ProjectSerializer},
+        request=ComposeProjectCreateSerializer,
+        responses={201: ComposeProjectSerializer},
     )
     def create(self, request: Request) -> Response:
         user = acting_user(request)
         environment = self._environment()
         access.require_environment(user, environment, "operate")
-        body = self._body(ProjectCreateSerializer)
+        body = self._body(ComposeProjectCreateSerializer)
         project = projects.create_project(
             user,
             environment,
@@ -127,15 +129,17 @@ class ComposeViewSet(PortalViewSet):
             env_text=body["env"],
             request=request,
         )
-        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ComposeProjectSerializer(project).data, status=status.HTTP_201_CREATED
+        )
 
-    @extend_schema(parameters=[NAME], responses=ProjectSerializer)
+    @extend_schema(parameters=[NAME], responses=ComposeProjectSerializer)
     def retrieve(self, request: Request, name: str) -> Response:
-        return Response(ProjectSerializer(self._project(name, "view")).data)
+        return Response(ComposeProjectSerializer(self._project(name, "view")).data)
 
     def _update(self, request: Request, name: str, partial: bool) -> Response:
         project = self._project(name, "change")
-        body = self._body(ProjectUpdateSerializer, partial=partial)
+        body = self._body(ComposeProjectUpdateSerializer, partial=partial)
         if not partial and "compose" not in body:
             raise BadRequest(
                 "compose: give the compose file.", details={"field": "compose"}
@@ -147,16 +151,20 @@ class ComposeViewSet(PortalViewSet):
             env_text=body.get("env", None if partial else ""),
             request=request,
         )
-        return Response(ProjectSerializer(updated).data)
+        return Response(ComposeProjectSerializer(updated).data)
 
     @extend_schema(
-        parameters=[NAME], request=ProjectUpdateSerializer, responses=ProjectSerializer
+        parameters=[NAME],
+        request=ComposeProjectUpdateSerializer,
+        responses=ComposeProjectSerializer,
     )
     def update(self, request: Request, name: str) -> Response:
         return self._update(request, name, partial=False)
 
     @extend_schema(
-        parameters=[NAME], request=ProjectUpdateSerializer, responses=ProjectSerializer
+        parameters=[NAME],
+        request=ComposeProjectUpdateSerializer,
+        responses=ComposeProjectSerializer,
     )
     def partial_update(self, request: Request, name: str) -> Response:
         return self._update(request, name, partial=True)
@@ -167,12 +175,14 @@ class ComposeViewSet(PortalViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        parameters=[NAME], request=ValidateSerializer, responses=OpenApiTypes.OBJECT
+        parameters=[NAME],
+        request=ComposeValidateSerializer,
+        responses=OpenApiTypes.OBJECT,
     )
     @action(detail=True, methods=["post"])
     def validate(self, request: Request, name: str) -> Response:
         project = self._project(name, "view")
-        body = self._body(ValidateSerializer)
+        body = self._body(ComposeValidateSerializer)
         return Response(
             projects.validate_project(
                 acting_user(request),
@@ -199,42 +209,46 @@ class ComposeViewSet(PortalViewSet):
         return self._operate(name, operation, self._body(_OPERATION_BODIES[operation]))
 
     @extend_schema(
-        parameters=[NAME], request=UpSerializer, responses={202: JobSerializer}
+        parameters=[NAME], request=ComposeUpSerializer, responses={202: JobSerializer}
     )
     @action(detail=True, methods=["post"])
     def up(self, request: Request, name: str) -> Response:
         return self._operation(request, name, "up")
 
     @extend_schema(
-        parameters=[NAME], request=DownSerializer, responses={202: JobSerializer}
+        parameters=[NAME], request=ComposeDownSerializer, responses={202: JobSerializer}
     )
     @action(detail=True, methods=["post"])
     def down(self, request: Request, name: str) -> Response:
         return self._operation(request, name, "down")
 
     @extend_schema(
-        parameters=[NAME], request=StopSerializer, responses={202: JobSerializer}
+        parameters=[NAME], request=ComposeStopSerializer, responses={202: JobSerializer}
     )
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, name: str) -> Response:
         return self._operation(request, name, "stop")
 
     @extend_schema(
-        parameters=[NAME], request=ServicesSerializer, responses={202: JobSerializer}
+        parameters=[NAME],
+        request=ComposeServicesSerializer,
+        responses={202: JobSerializer},
     )
     @action(detail=True, methods=["post"])
     def start(self, request: Request, name: str) -> Response:
         return self._operation(request, name, "start")
 
     @extend_schema(
-        parameters=[NAME], request=StopSerializer, responses={202: JobSerializer}
+        parameters=[NAME], request=ComposeStopSerializer, responses={202: JobSerializer}
     )
     @action(detail=True, methods=["post"])
     def restart(self, request: Request, name: str) -> Response:
         return self._operation(request, name, "restart")
 
     @extend_schema(
-        parameters=[NAME], request=ServicesSerializer, responses={202: JobSerializer}
+        parameters=[NAME],
+        request=ComposeServicesSerializer,
+        responses={202: JobSerializer},
     )
     @action(detail=True, methods=["post"])
     def pull(self, request: Request, name: str) -> Response:
@@ -243,13 +257,17 @@ class ComposeViewSet(PortalViewSet):
     def _service(self, name: str, service: str, operation: str) -> Response:
         self._project(name, "operate")
         check_names("service", [service])
-        body = ServiceStartSerializer if operation == "start" else ServiceStopSerializer
+        body = (
+            ComposeServiceStartSerializer
+            if operation == "start"
+            else ComposeServiceStopSerializer
+        )
         options: dict[str, Any] = {"services": [service], **self._body(body)}
         return self._operate(name, operation, options)
 
     @extend_schema(
         parameters=[NAME, SERVICE],
-        request=ServiceStartSerializer,
+        request=ComposeServiceStartSerializer,
         responses={202: JobSerializer},
     )
     @action(
@@ -263,7 +281,7 @@ class ComposeViewSet(PortalViewSet):
 
     @extend_schema(
         parameters=[NAME, SERVICE],
-        request=ServiceStopSerializer,
+        request=ComposeServiceStopSerializer,
         responses={202: JobSerializer},
     )
     @action(
@@ -277,7 +295,7 @@ class ComposeViewSet(PortalViewSet):
 
     @extend_schema(
         parameters=[NAME, SERVICE],
-        request=ServiceStopSerializer,
+        request=ComposeServiceStopSerializer,
         responses={202: JobSerializer},
     )
     @action(
@@ -296,12 +314,12 @@ class ComposeViewSet(PortalViewSet):
         return Response(project_status.refresh_status(project))
 
     @extend_schema(
-        parameters=[NAME, LogsQuerySerializer], responses=OpenApiTypes.OBJECT
+        parameters=[NAME, ComposeLogsQuerySerializer], responses=OpenApiTypes.OBJECT
     )
     @action(detail=True, methods=["get"])
     def logs(self, request: Request, name: str) -> Response:
         project = self._project(name, "view")
-        serializer = LogsQuerySerializer(data=request.query_params.dict())
+        serializer = ComposeLogsQuerySerializer(data=request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         query = serializer.validated_data
         services = [part for part in query["services"].split(",") if part]
@@ -347,13 +365,15 @@ class OutsideStackViewSet(PortalViewSet):
         return paginator.get_paginated_response(page)
 
     @extend_schema(
-        parameters=[NAME], request=AdoptSerializer, responses={201: ProjectSerializer}
+        parameters=[NAME],
+        request=ComposeAdoptSerializer,
+        responses={201: ComposeProjectSerializer},
     )
     @action(detail=True, methods=["post"])
     def adopt(self, request: Request, name: str) -> Response:
         admin = acting_user(request)
         environment = self._environment()
-        serializer = AdoptSerializer(data=request.data)
+        serializer = ComposeAdoptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data
         owner = None
@@ -373,4 +393,6 @@ class OutsideStackViewSet(PortalViewSet):
             owner=owner,
             request=request,
         )
-        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ComposeProjectSerializer(project).data, status=status.HTTP_201_CREATED
+        )
