@@ -36,6 +36,7 @@ _FILES_WHY = (
     "inside the project (a relative path without '..')."
 )
 _CONTAINER_WHY = "another container's volumes reach into that container."
+_HOST_WHY = "sharing the host's namespace takes the container out of its own."
 _DEVICE_WHY = "a device rule gives the container direct access to hardware."
 _ENV_WHY = "it would change how the portal runs docker compose."
 
@@ -172,6 +173,14 @@ def _service_refusals(
             yield Refusal("volumes_from", str(source), "", _CONTAINER_WHY)
     for rule in service.get("device_cgroup_rules") or []:
         yield Refusal("device_cgroup_rules", str(rule), "", _DEVICE_WHY)
+    if service.get("cgroup") == "host":
+        yield Refusal("cgroup", "host", "", _HOST_WHY)
+    reservations = ((service.get("deploy") or {}).get("resources") or {}).get(
+        "reservations"
+    ) or {}
+    for device in reservations.get("devices") or []:
+        shown = ",".join(device.get("capabilities") or []) or "device"
+        yield Refusal("deploy.resources.reservations.devices", shown, "", _DEVICE_WHY)
 
 
 def check_model(

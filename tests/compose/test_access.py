@@ -141,3 +141,35 @@ def test_a_container_that_only_borrows_the_project_name_is_not_the_projects(
     assert stranger not in listed(operator_client)
     response = operator_client.post(f"/api/v1/containers/{stranger}/stop/", {})
     assert response.status_code == 404
+
+
+def test_the_owner_grants_and_revokes_a_project_through_the_api(
+    operator_client, colleague, project
+):
+    row, container = project
+    ids = []
+    for verb in ("view", "operate"):
+        response = operator_client.post(
+            "/api/v1/grants/",
+            {
+                "permission": verb,
+                "object_type": "compose_project",
+                "object_id": row.name,
+                "user": colleague.username,
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+        ids.append(response.json()["object_id"])
+    assert ids == [row.name, row.name]
+    client = client_for(colleague)
+    assert container in listed(client)
+
+    grants = operator_client.get("/api/v1/grants/").json()
+    grants = grants["results"] if isinstance(grants, dict) else grants
+    for grant in grants:
+        if grant["object_type"] == "compose_project":
+            deleted = operator_client.delete(f"/api/v1/grants/{grant['id']}/")
+            assert deleted.status_code == 204
+    assert container not in listed(client)
+    assert client.get(f"/api/v1/compose/{row.name}/").status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from apps.audit.models import AuditLog, Outcome
@@ -45,6 +47,18 @@ def ps(client, name: str) -> dict:
     return response.json()
 
 
+def settled(client, name: str, service: str, seconds: float = 30) -> dict:
+    """``ps`` once ``service`` stopped running (``up --detach`` returns when a
+    one-shot started, not when it ended)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        seen = ps(client, name)
+        state = services(seen)[service]["containers"][0]["state"]
+        if state != "running" or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.2)
+
+
 def services(seen: dict) -> dict[str, dict]:
     return {service["service"]: service for service in seen["services"]}
 
@@ -69,7 +83,7 @@ def test_a_two_service_project_deploys_with_status_logs_restart_and_down(
     assert f"project {name}: running" in deployed["output"]
 
     # The one-shot migration exited 0: finished, and the project runs.
-    seen = ps(operator_client, name)
+    seen = settled(operator_client, name, "migrate")
     by_service = services(seen)
     assert seen["status"] == "running"
     assert sorted(seen["running"]) == ["web", "worker"]
@@ -177,7 +191,7 @@ def test_a_failing_service_makes_the_project_failed(
     create(admin_client, name, broken, env="")
     operate(admin_client, name, "up", {"pull": "never"})
 
-    seen = ps(admin_client, name)
+    seen = settled(admin_client, name, "broken")
     assert seen["status"] == "failed" and seen["failed"] == ["broken"]
     assert services(seen)["broken"]["containers"][0]["exit_code"] == 3
     operate(admin_client, name, "down")

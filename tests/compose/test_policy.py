@@ -78,6 +78,24 @@ REFUSED = [
         "volumes",
     ),
     ("build-outside", app("build: {context: /}"), "", "build.context"),
+    ("cgroup-host", app("cgroup: host"), "", "cgroup"),
+    (
+        "gpu",
+        app(
+            "deploy:",
+            "  resources:",
+            "    reservations:",
+            "      devices: [{capabilities: [gpu]}]",
+        ),
+        "",
+        "deploy.resources.reservations.devices",
+    ),
+    (
+        "volumes-from-container",
+        app("volumes_from: ['container:someone-else']"),
+        "",
+        "volumes_from",
+    ),
 ]
 
 
