@@ -1,9 +1,10 @@
 """Granting and revoking object permissions; assigning Docker resources.
 
 Objects of grants: environments, the Docker resources of access.KINDS and
-Compose projects (named by their name). Admins grant anything. Anyone else who may change things may pass on a
-permission they hold themselves on an object (an owner sharing a container
-with a colleague), never more: no one can grant more than they hold.
+Compose projects (named by their name). Admins grant anything. Anyone else
+who may change things may pass on a permission they hold themselves on an
+object (an owner sharing a container with a colleague), never more: no one
+can grant more than they hold.
 """
 
 from __future__ import annotations
