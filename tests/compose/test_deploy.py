@@ -10,6 +10,8 @@ from apps.audit.models import AuditLog, Outcome
 from apps.jobs.models import JobOutput
 from tests.conftest import RUN_ID
 
+from tests.jobs.conftest import websocket_messages
+
 from .conftest import compose_text, wait_finished
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.engine]
@@ -78,6 +80,10 @@ def test_a_two_service_project_deploys_with_status_logs_restart_and_down(
 
     deployed = operate(operator_client, name, "up", {"pull": "never"})
     print(f"\n--- streamed output of compose up ---\n{deployed['output']}\n---")
+    streamed = websocket_messages(operator_user, deployed["id"])
+    shown = "\n".join(m["text"] for m in streamed if m["type"] == "output")
+    assert f"Container {name}-worker-1  Started" in shown
+    assert streamed[-1]["type"] == "end"
     assert "docker compose up --detach --pull never" in deployed["output"]
     assert f"Container {name}-web-1  Started" in deployed["output"]
     assert f"project {name}: running" in deployed["output"]

@@ -155,3 +155,61 @@ def test_a_second_deploy_while_one_is_queued_is_refused(
 
     also = admin_client.post(f"/api/v1/compose/{name}/down/", {}, format="json")
     assert also.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"services": ["--volumes"]}, "services"),
+        ({"services": ["nosuch"]}, "services"),
+        ({"profiles": ["-x"]}, "profiles"),
+    ],
+)
+def test_no_value_a_user_typed_becomes_an_option(
+    admin_client, project_name, body, field
+):
+    name = project_name("options")
+    assert post(admin_client, name, SIMPLE).status_code == 201
+
+    response = admin_client.post(f"/api/v1/compose/{name}/up/", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["details"]["field"] == field
+    service = admin_client.post(
+        f"/api/v1/compose/{name}/services/-d/restart/", {}, format="json"
+    )
+    assert service.status_code == 400
+
+
+def test_the_cli_gets_an_argument_list_with_services_after_a_separator():
+    from apps.compose.services.operations import arguments
+
+    argv = arguments("up", {"pull": "never", "services": ["web"], "build": True})
+    assert argv == ["up", "--detach", "--pull", "never", "--build", "--", "web"]
+    assert arguments("down", {"remove_volumes": True, "remove_images": "local"}) == [
+        "down",
+        "--volumes",
+        "--rmi",
+        "local",
+    ]
+
+
+def test_two_requests_that_saw_the_project_idle_cannot_both_claim_it(
+    admin_client, project_name
+):
+    from apps.compose.models import ComposeProject
+    from apps.compose.services.operations import _claim
+    from apps.jobs.models import Job
+    from dockpilot.errors import Conflict
+
+    name = project_name("race")
+    assert post(admin_client, name, SIMPLE).status_code == 201
+    project = ComposeProject.objects.get(name=name)
+    seen = project.revision
+    first = Job.objects.create(kind="compose_up", target=name)
+    second = Job.objects.create(kind="compose_up", target=name)
+
+    _claim(project, first, seen)
+    with pytest.raises(Conflict):
+        _claim(project, second, seen)
+    project.refresh_from_db()
+    assert project.last_job_id == first.pk
