@@ -9,7 +9,6 @@ import pytest
 from apps.audit.models import AuditLog, Outcome
 from apps.jobs.models import JobOutput
 from tests.conftest import RUN_ID
-
 from tests.jobs.conftest import websocket_messages
 
 from .conftest import compose_text, wait_finished
