@@ -18,8 +18,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from apps.containers import policy as container_policy
+from apps.containers.engine import engine_for
 from apps.containers.models import Environment
 from apps.containers.policy import Allowances, PolicyRefused, Refusal
+from dockpilot.errors import NotFound
 
 logger = logging.getLogger("dockpilot.compose.policy")
 
@@ -152,21 +154,38 @@ def container_spec(service: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _volume_document(
+    environment: Environment, key: str, top: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a named volume will be: the engine's, if it exists, else the file's.
+
+    Compose reuses a volume that already exists under the name (and an
+    external one always does): one an admin bound to a host path must count
+    as that path.
+    """
+    try:
+        return dict(
+            engine_for(environment).get_json("/volumes/{0}", top.get("name") or key)
+        )
+    except NotFound:
+        return {
+            "Driver": top.get("driver") or container_policy.LOCAL_DRIVER,
+            "Options": top.get("driver_opts") or {},
+        }
+
+
 def _service_refusals(
+    environment: Environment,
     service: Mapping[str, Any],
     volumes: Mapping[str, Any],
     allow: Allowances,
 ) -> Iterator[Refusal]:
     spec = container_spec(service)
     _, named = _mounts(service)
-    documents = {}
-    for name in named:
-        top = volumes.get(name) or {}
-        if not top.get("external"):
-            documents[name] = {
-                "Driver": top.get("driver") or container_policy.LOCAL_DRIVER,
-                "Options": top.get("driver_opts") or {},
-            }
+    documents = {
+        name: _volume_document(environment, name, volumes.get(name) or {})
+        for name in named
+    }
     yield from container_policy.container_refusals(spec, allow, documents)
     for source in service.get("volumes_from") or []:
         if str(source).startswith("container:"):
@@ -192,7 +211,7 @@ def check_model(
     allow = Allowances(environment.policy_allow)
     volumes = model.get("volumes") or {}
     for name, service in sorted((model.get("services") or {}).items()):
-        for refusal in _service_refusals(service, volumes, allow):
+        for refusal in _service_refusals(environment, service, volumes, allow):
             key = _COMPOSE_KEY.get(refusal.setting, refusal.setting)
             value = refusal.value
             if key.startswith("volume '"):

@@ -213,3 +213,20 @@ def test_two_requests_that_saw_the_project_idle_cannot_both_claim_it(
         _claim(project, second, seen)
     project.refresh_from_db()
     assert project.last_job_id == first.pk
+
+
+def test_an_environment_with_projects_is_not_deleted(admin_client, project_name):
+    from apps.containers.models import Environment
+
+    other = Environment.objects.create(name=f"dpt-{RUN_ID}-env")
+    name = project_name("env")
+    response = admin_client.post(
+        f"/api/v1/compose/?environment={other.name}",
+        {"name": name, "compose": SIMPLE},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+
+    deleted = admin_client.delete(f"/api/v1/environments/{other.pk}/")
+    assert deleted.status_code == 409
+    assert name in deleted.json()["message"]

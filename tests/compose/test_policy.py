@@ -183,3 +183,23 @@ def test_named_volumes_and_files_inside_the_project_are_fine(
     # policy let it through.
     assert response.status_code == 400, response.json()
     assert "app.env" in response.json()["message"]
+
+
+def test_an_existing_volume_bound_to_a_host_path_is_refused(
+    operator_client, project_name, docker_client
+):
+    from tests.conftest import LABELS
+
+    volume = docker_client.api.create_volume(
+        f"{project_name('vol')}-hostbound",
+        driver_opts={"type": "none", "o": "bind", "device": "/tmp"},
+        labels=LABELS,
+    )["Name"]
+    compose = app(
+        "volumes: ['shared:/data']",
+        top=f"volumes:\n  shared:\n    external: true\n    name: {volume}\n",
+    )
+    response = post(operator_client, project_name("external"), compose)
+    assert response.status_code == 403, response.json()
+    assert response.json()["details"]["key"] == "volumes"
+    assert "/tmp" in response.json()["details"]["value"]
