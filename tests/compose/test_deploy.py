@@ -9,7 +9,7 @@ import pytest
 from apps.audit.models import AuditLog, Outcome
 from apps.jobs.models import JobOutput
 from tests.conftest import RUN_ID
-from tests.jobs.conftest import websocket_messages
+from tests.jobs.conftest import wait_for, websocket_messages
 
 from .conftest import compose_text, wait_finished
 
@@ -200,3 +200,33 @@ def test_a_failing_service_makes_the_project_failed(
     assert seen["status"] == "failed" and seen["failed"] == ["broken"]
     assert services(seen)["broken"]["containers"][0]["exit_code"] == 3
     operate(admin_client, name, "down")
+
+
+def test_canceling_a_compose_job_stops_the_cli(
+    compose_worker, admin_client, test_image, project_name
+):
+    name = project_name("cancel")
+    # sleep as PID 1 ignores SIGTERM: a stop waits its whole timeout.
+    stubborn = (
+        "services:\n  stubborn:\n"
+        f"    image: {test_image}\n    pull_policy: never\n"
+        '    command: ["sleep", "300"]\n'
+        f"    labels:\n      dockpilot.test: {RUN_ID}\n"
+    )
+    create(admin_client, name, stubborn, env="")
+    operate(admin_client, name, "up", {"pull": "never"})
+
+    response = admin_client.post(
+        f"/api/v1/compose/{name}/stop/", {"timeout": 120}, format="json"
+    )
+    job_id = response.json()["id"]
+    wait_for(job_id, lambda job: "Stopping" in output_of(job), seconds=60)
+    started = time.monotonic()
+    canceled = admin_client.post(f"/api/v1/jobs/{job_id}/cancel/")
+    assert canceled.status_code == 200, canceled.json()
+
+    job = wait_finished(job_id, seconds=60)
+    assert job.status == "canceled"
+    assert time.monotonic() - started < 30
+    # The project is free again.
+    operate(admin_client, name, "down", {})

@@ -188,6 +188,14 @@ def _track_stopped(
     )
 
 
+def _show(run: JobRun, line: str) -> None:
+    # Each line at once: the CLI may print "Stopping" and then wait a
+    # minute, and the buffer of JobRun is flushed only by the next line.
+    # Compose prints a few lines per container, so a chunk each stays cheap.
+    run.emit(line)
+    run.flush()
+
+
 def run_operation(run: JobRun) -> dict[str, Any]:
     """Run the CLI in the worker, each line it prints becoming job output."""
     job = run.job
@@ -210,7 +218,7 @@ def run_operation(run: JobRun) -> dict[str, Any]:
         returncode, last = cli.stream(
             environment,
             argv,
-            run.emit,
+            lambda line: _show(run, line),
             timeout=TIMEOUT_SECONDS,
             on_start=lambda process: run.on_cancel(process.terminate),
         )
