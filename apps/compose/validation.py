@@ -125,6 +125,12 @@ def normalised_config(
     The model has ``.env`` and ``${VAR:-default}`` interpolated, ``extends``
     resolved and relative paths made absolute against ``directory``: the
     security policy reads that, not the text a user typed.
+
+    Known shortcoming: the files are validated from a scratch folder, so
+    ``include`` and ``extends`` of other files resolve there and fail. The
+    portal only holds compose.yaml and .env per project, so such files
+    could not be provided anyway; one compose file per project is what is
+    supported.
     """
     parsed = parse(compose_yaml)
     with staged(compose_yaml, env_text) as folder:

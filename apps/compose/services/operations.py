@@ -3,7 +3,12 @@
 Each one is queued as a job whose output is the CLI's own, line by line.
 A project runs one operation at a time: a second one asked while the first
 is queued or running is refused with 409, and the worker holds the
-project's lock file while the CLI runs.
+project's lock file while the CLI runs. The files on disk are written
+again from the database before each run: the database is what was checked.
+
+The security policy was applied when the files were saved, under the role
+of whoever saved them: an operator may deploy a file an admin wrote (with
+settings only admins may use), but cannot change it without the check.
 """
 
 from __future__ import annotations

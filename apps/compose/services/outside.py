@@ -116,7 +116,13 @@ def adopt_stack(
     owner: User | None,
     request: HttpRequest,
 ) -> ComposeProject:
-    """Make an outside stack a project; its containers then belong to it."""
+    """Make an outside stack a project; its containers then belong to it.
+
+    The project keeps the stack's working directory as its project
+    directory, so that relative paths in the file and the containers'
+    labels stay as they were. Known shortcoming: when that folder is gone,
+    relative paths in the file point at nothing until the file is edited.
+    """
     with audited(
         Action.COMPOSE_ADOPT,
         request=request,

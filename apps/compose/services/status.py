@@ -74,7 +74,9 @@ def project_ps(project: ComposeProject) -> dict[str, Any]:
 
     A one-shot service that exited 0 (an init or a migration) is
     "finished", not failed; one stopped through the portal is "stopped"
-    whatever its exit code.
+    whatever its exit code. Known shortcoming: a service stopped outside
+    the portal (``docker stop``) exits 137 or 143 and shows as failed, as
+    nothing tells that stop from a crash.
     """
     items = [
         item
