@@ -35,9 +35,12 @@ def project(operator_client, project_name, docker_client, test_image):
     """A project of the operator, with one running container of its own."""
     name = project_name("access")
     response = operator_client.post(
-        "/api/v1/compose/", {"name": name, "compose": SIMPLE}, format="json"
+        "/api/v1/compose/",
+        {"name": name, "compose": SIMPLE, "env": "TOKEN=pa$$word\n"},
+        format="json",
     )
     assert response.status_code == 201, response.json()
+    assert response.json()["env"] == "TOKEN=pa$$word\n"
     container = labelled(
         docker_client,
         test_image,
@@ -116,6 +119,8 @@ def test_a_viewer_granted_the_project_reads_but_cannot_deploy(viewer_user, proje
     client = client_for(viewer_user)
 
     assert client.get(f"/api/v1/compose/{row.name}/ps/").status_code == 200
+    # .env holds secrets: masked for whoever may not change the project.
+    assert client.get(f"/api/v1/compose/{row.name}/").json()["env"] == "TOKEN=***\n"
     assert client.get(f"/api/v1/containers/{container}/").status_code == 200
     refused = client.post(f"/api/v1/compose/{row.name}/up/", {}, format="json")
     assert refused.status_code == 403

@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.accounts import access
 from dockpilot.serializers import StrictSerializer
 
 from ..models import ComposeProject
@@ -28,7 +29,9 @@ class ComposeProjectSerializer(serializers.ModelSerializer):
     environment = serializers.CharField(source="environment.name", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True, default=None)
     compose = serializers.CharField(source="compose_yaml", read_only=True)
-    env = serializers.CharField(source="env_text", read_only=True)
+    env = serializers.SerializerMethodField(
+        help_text="The .env text; values masked for those who may not change it."
+    )
     last_job = serializers.UUIDField(source="last_job_id", read_only=True)
 
     class Meta:
@@ -49,6 +52,23 @@ class ComposeProjectSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_env(self, project: ComposeProject) -> str:
+        # .env often holds passwords: shown to those who may change the
+        # project, masked for those who may only look.
+        user = self.context.get("user")
+        if user is not None and access.allowed(user, project, "change"):
+            return project.env_text
+        return masked_env(project.env_text)
+
+
+def masked_env(text: str) -> str:
+    lines = []
+    for line in text.splitlines(keepends=True):
+        key, equals, _ = line.partition("=")
+        hidden = equals and not key.lstrip().startswith("#")
+        lines.append(f"{key}=***\n" if hidden else line)
+    return "".join(lines)
 
 
 class ComposeProjectCreateSerializer(StrictSerializer):

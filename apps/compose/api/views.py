@@ -61,6 +61,12 @@ _OPERATION_BODIES = {
 }
 
 
+def shown(request: Request, data: Any, many: bool = False) -> Any:
+    """Projects as the API shows them to this request's user."""
+    context = {"user": acting_user(request)}
+    return ComposeProjectSerializer(data, many=many, context=context).data
+
+
 class ComposeViewSet(PortalViewSet):
     """Projects CRUD, validation, operations, ps and logs."""
 
@@ -107,9 +113,7 @@ class ComposeViewSet(PortalViewSet):
             queryset = queryset.filter(environment=self._environment())
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(
-            ComposeProjectSerializer(page, many=True).data
-        )
+        return paginator.get_paginated_response(shown(request, page, many=True))
 
     @extend_schema(
         parameters=[ENVIRONMENT_PARAM],
@@ -129,13 +133,11 @@ class ComposeViewSet(PortalViewSet):
             env_text=body["env"],
             request=request,
         )
-        return Response(
-            ComposeProjectSerializer(project).data, status=status.HTTP_201_CREATED
-        )
+        return Response(shown(request, project), status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[NAME], responses=ComposeProjectSerializer)
     def retrieve(self, request: Request, name: str) -> Response:
-        return Response(ComposeProjectSerializer(self._project(name, "view")).data)
+        return Response(shown(request, self._project(name, "view")))
 
     def _update(self, request: Request, name: str, partial: bool) -> Response:
         project = self._project(name, "change")
@@ -151,7 +153,7 @@ class ComposeViewSet(PortalViewSet):
             env_text=body.get("env", None if partial else ""),
             request=request,
         )
-        return Response(ComposeProjectSerializer(updated).data)
+        return Response(shown(request, updated))
 
     @extend_schema(
         parameters=[NAME],
@@ -393,6 +395,4 @@ class OutsideStackViewSet(PortalViewSet):
             owner=owner,
             request=request,
         )
-        return Response(
-            ComposeProjectSerializer(project).data, status=status.HTTP_201_CREATED
-        )
+        return Response(shown(request, project), status=status.HTTP_201_CREATED)
