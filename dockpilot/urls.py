@@ -8,6 +8,7 @@ api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
     path("audit/", include("apps.audit.api.urls")),
     path("", include("apps.accounts.api.management_urls")),
+    path("", include("apps.compose.api.urls")),
     path("", include("apps.containers.api.urls")),
     path("", include("apps.jobs.api.urls")),
     path("", include("apps.registries.api.urls")),

@@ -11,6 +11,9 @@ rules:
   its owner (a user, or every member of the owning team) and by whoever
   holds a grant on it. Resources the portal did not create have no owner, so
   only admins see them until an admin assigns or grants them.
+- A Compose project is seen by its owner and whoever holds a grant on it.
+  The containers it started (its name and directory in their Compose
+  labels) belong to it: the verbs held on the project hold on them too.
 - The role caps what a grant gives: a viewer only ever reads.
 - An object the user cannot see is "not found", exactly as if it did not
   exist; "forbidden" is only for objects they can see.
@@ -31,7 +34,8 @@ from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
-from apps.containers.engine import engine_for
+from apps.compose.models import ComposeProject
+from apps.containers.engine import engine_for, filters_param
 from apps.containers.environments import environment_missing, resolve_environment
 from apps.containers.models import Environment, ResourceKind, ResourceOwnership
 from dockpilot.errors import NotFound, PortalError
@@ -113,6 +117,8 @@ def held(user: Any, obj: models.Model) -> set[str]:
     verbs: set[str] = set()
     if isinstance(obj, ResourceOwnership) and owns(user, obj):
         verbs.update(VERBS)
+    if isinstance(obj, ComposeProject) and obj.owner_id == user.pk:
+        verbs.update(VERBS)
 
     for codename in ObjectPermissionChecker(user).get_perms(obj):
         verb = codename.split("_", 1)[0]
@@ -188,23 +194,30 @@ def _missing(kind: str, ident: str, environment: Environment) -> NotFound:
     )
 
 
+def _inspect(environment: Environment, kind: str, ident: str) -> dict[str, Any]:
+    if kind not in _INSPECT:
+        raise ValueError(f"unknown resource kind {kind!r}")
+    if not ident or ident in (".", "..") or "/" in ident:
+        raise _missing(kind, ident, environment)
+    try:
+        return dict(engine_for(environment).get_json(_INSPECT[kind], ident))
+    except NotFound as exc:
+        raise _missing(kind, ident, environment) from exc
+
+
+def _identity(kind: str, document: dict[str, Any]) -> tuple[str, str]:
+    if kind == "volume":
+        return document["Name"], document["Name"]
+    return document["Id"], str(document.get("Name", "")).lstrip("/")
+
+
 def resolve(environment: Environment, kind: str, ident: str) -> tuple[str, str]:
     """The engine id and name of a resource given by name, id or id prefix.
 
     Raises the same 404 as ``check`` gives for an object the user cannot
     see, so the two cannot be told apart.
     """
-    if kind not in _INSPECT:
-        raise ValueError(f"unknown resource kind {kind!r}")
-    if not ident or ident in (".", "..") or "/" in ident:
-        raise _missing(kind, ident, environment)
-    try:
-        document = engine_for(environment).get_json(_INSPECT[kind], ident)
-    except NotFound as exc:
-        raise _missing(kind, ident, environment) from exc
-    if kind == "volume":
-        return document["Name"], document["Name"]
-    return document["Id"], str(document.get("Name", "")).lstrip("/")
+    return _identity(kind, _inspect(environment, kind, ident))
 
 
 def _granted_rows(
@@ -241,7 +254,10 @@ def visible(
         models.Q(owner_user=user) | models.Q(owner_team__in=team_ids(user))
     ).values_list("engine_id", flat=True)
     granted = _granted_rows(user, environment, kind).values_list("engine_id", flat=True)
-    return wanted & ({*owned} | {*granted})
+    seen = {*owned} | {*granted}
+    if kind == ResourceKind.CONTAINER:
+        seen |= _project_containers(user, environment)
+    return wanted & seen
 
 
 def filter_visible(
@@ -284,9 +300,13 @@ def check(user: Any, environment: Environment, kind: str, ident: str, verb: str)
     if not held(user, environment):
         raise environment_missing(environment.name)
 
-    engine_id, name = resolve(environment, kind, ident)
+    document = _inspect(environment, kind, ident)
+    engine_id, name = _identity(kind, document)
     row = ownership(environment, kind, engine_id)
     verbs = held(user, row) if row is not None else set()
+    if kind == ResourceKind.CONTAINER:
+        labels = (document.get("Config") or {}).get("Labels") or {}
+        verbs |= _project_verbs(user, environment, labels)
     if not verbs:
         raise _missing(kind, ident, environment)
     if verb not in verbs or not role_allows(user, verb):
@@ -301,6 +321,88 @@ def can(user: Any, environment: Environment, kind: str, ident: str, verb: str) -
     except (NotFound, AccessDenied):
         return False
     return True
+
+
+# Compose projects and the containers they started ---------------------------
+
+PROJECT_LABEL = "com.docker.compose.project"
+DIRECTORY_LABEL = "com.docker.compose.project.working_dir"
+
+
+def visible_projects(user: Any) -> models.QuerySet[ComposeProject]:
+    """The Compose projects ``user`` may see: owned or granted, in a seen place."""
+    projects = ComposeProject.objects.select_related("environment", "owner")
+    if is_admin(user):
+        return projects.all()
+    if not _active(user):
+        return projects.none()
+    codenames = [permission_codename(ComposeProject, verb) for verb in VERBS]
+    granted = get_objects_for_user(
+        user,
+        codenames,
+        klass=ComposeProject,
+        any_perm=True,
+        accept_global_perms=False,
+        with_superuser=False,
+    ).values_list("pk", flat=True)
+    return projects.filter(
+        models.Q(owner=user) | models.Q(pk__in=list(granted)),
+        environment__in=visible_environments(user),
+    )
+
+
+def require_project(user: Any, project: ComposeProject, verb: str) -> None:
+    """Raise 404 if ``user`` cannot see the project, 403 if not allowed ``verb``."""
+    verbs = held(user, project) if held(user, project.environment) else set()
+    if not verbs:
+        raise NotFound(
+            f"compose project '{project.name}' does not exist.", code="not_found"
+        )
+    if verb not in verbs or not role_allows(user, verb):
+        raise _refusal(user, verb, f"compose project '{project.name}'")
+
+
+def belongs_to(project: ComposeProject, labels: dict[str, str]) -> bool:
+    """Whether a container with ``labels`` was started by ``project``."""
+    return bool(
+        labels.get(PROJECT_LABEL) == project.name
+        and labels.get(DIRECTORY_LABEL) == project.project_directory
+    )
+
+
+def _held_projects(user: Any, environment: Environment) -> list[ComposeProject]:
+    return list(visible_projects(user).filter(environment=environment))
+
+
+def _project_verbs(
+    user: Any, environment: Environment, labels: dict[str, str]
+) -> set[str]:
+    if PROJECT_LABEL not in labels:
+        return set()
+    for project in _held_projects(user, environment):
+        if belongs_to(project, labels):
+            return held(user, project)
+    return set()
+
+
+def _project_containers(user: Any, environment: Environment) -> set[str]:
+    projects = _held_projects(user, environment)
+    if not projects:
+        return set()
+    engine = engine_for(environment)
+    found: set[str] = set()
+    # One engine call per project the user holds here (a few at most).
+    for project in projects:
+        label = f"{PROJECT_LABEL}={project.name}"
+        items = engine.get_json(
+            "/containers/json", params={"all": "1", **filters_param(label=[label])}
+        )
+        found.update(
+            item["Id"]
+            for item in items
+            if belongs_to(project, item.get("Labels") or {})
+        )
+    return found
 
 
 # Keeping ownership in step with the engine ----------------------------------
@@ -360,6 +462,15 @@ def forget_named(environment: Environment, kind: str, names: Iterable[str]) -> i
         environment=environment, kind=kind, name__in=list(names)
     ).values_list("engine_id", flat=True)
     return forget(environment, kind, list(engine_ids))
+
+
+def drop_project_grants(project: ComposeProject) -> None:
+    """Remove the grants on a project being deleted (its id may be reused)."""
+    content_type = ContentType.objects.get_for_model(ComposeProject)
+    for model in (UserObjectPermission, GroupObjectPermission):
+        model.objects.filter(
+            content_type=content_type, object_pk=str(project.pk)
+        ).delete()
 
 
 def drop_environment_grants(environment: Environment) -> None:

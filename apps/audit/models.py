@@ -61,6 +61,17 @@ class Action(models.TextChoices):
     GRANT_DELETE = "grant.delete"
     OWNERSHIP_ASSIGN = "ownership.assign"
     OWNERSHIP_DELETE = "ownership.delete"
+    COMPOSE_CREATE = "compose.create"
+    COMPOSE_UPDATE = "compose.update"
+    COMPOSE_DELETE = "compose.delete"
+    COMPOSE_VALIDATE = "compose.validate"
+    COMPOSE_UP = "compose.up"
+    COMPOSE_DOWN = "compose.down"
+    COMPOSE_STOP = "compose.stop"
+    COMPOSE_START = "compose.start"
+    COMPOSE_RESTART = "compose.restart"
+    COMPOSE_PULL = "compose.pull"
+    COMPOSE_ADOPT = "compose.adopt"
 
 
 class Outcome(models.TextChoices):

@@ -1,4 +1,4 @@
-"""Background jobs (pulls, builds, prunes) and their numbered output."""
+"""Background jobs (pulls, builds, prunes, Compose) and their numbered output."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ class Kind(models.TextChoices):
     PULL = "pull"
     BUILD = "build"
     PRUNE = "prune"
+    COMPOSE_UP = "compose_up"
+    COMPOSE_DOWN = "compose_down"
+    COMPOSE_STOP = "compose_stop"
+    COMPOSE_START = "compose_start"
+    COMPOSE_RESTART = "compose_restart"
+    COMPOSE_PULL = "compose_pull"
 
 
 class Status(models.TextChoices):

@@ -40,12 +40,23 @@ RUNNERS = {
     "pull": "apps.containers.services.pulls.run_pull",
     "build": "apps.containers.services.builds.run_build",
     "prune": "apps.containers.services.prunes.run_prune",
+    **{
+        f"compose_{operation}": "apps.compose.services.operations.run_operation"
+        for operation in ("up", "down", "stop", "start", "restart", "pull")
+    },
 }
 
 
 # What the audit row of a finished job names as its resource; a prune names
 # what it pruned (containers, images, ...).
-_AUDIT_RESOURCE = {"pull": "image", "build": "image"}
+_AUDIT_RESOURCE = {
+    "pull": "image",
+    "build": "image",
+    **{
+        f"compose_{operation}": "compose_project"
+        for operation in ("up", "down", "stop", "start", "restart", "pull")
+    },
+}
 
 
 class JobFailed(Exception):

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.containers",
     "apps.registries",
     "apps.jobs",
+    "apps.compose",
     "apps.portal",
 ]
 

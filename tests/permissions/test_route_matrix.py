@@ -28,8 +28,10 @@ from apps.accounts import access
 from apps.accounts.models import ApiToken, Role, Team
 from apps.accounts.services.grants import describe
 from apps.audit.services import record
+from apps.compose.models import ComposeProject
 from apps.containers.environments import default_environment
 from apps.containers.models import ResourceOwnership
+from apps.jobs.models import Job
 from tests.conftest import LABELS, RUN_ID, client_for, grant_environment, make_user
 from tests.routes import api_routes
 
@@ -170,6 +172,45 @@ MATRIX: dict[tuple[str, str], tuple[str, object, tuple[int, ...]]] = {
     ("/api/v1/networks/{}/", "delete"): ("network", None, REFUSED_BY_STATE),
     ("/api/v1/networks/{}/connect/", "post"): ("network", {}, ACT_ON),
     ("/api/v1/networks/{}/disconnect/", "post"): ("network", {}, ACT_ON),
+    # compose projects: the owner persona owns one; the granted operator holds
+    # every verb on it, the granted viewer "view". Its last job is still
+    # queued, so deleting it is refused (409); bodies are invalid (400).
+    ("/api/v1/compose/", "get"): ("", None, SIGNED_IN),
+    ("/api/v1/compose/", "post"): ("", {}, CREATE_IN_ENV),
+    ("/api/v1/compose/{}/", "get"): ("project", None, READ_DOCKER),
+    ("/api/v1/compose/{}/", "patch"): ("project", {"compose": ""}, ACT_ON),
+    ("/api/v1/compose/{}/", "put"): ("project", {}, ACT_ON),
+    ("/api/v1/compose/{}/", "delete"): ("project", None, REFUSED_BY_STATE),
+    ("/api/v1/compose/{}/validate/", "post"): (
+        "project",
+        {"compose": ""},
+        (400, 400, 400, 400, 404, 401),
+    ),
+    ("/api/v1/compose/{}/up/", "post"): ("project", {"pull": "bogus"}, ACT_ON),
+    ("/api/v1/compose/{}/down/", "post"): ("project", {"remove_images": "x"}, ACT_ON),
+    ("/api/v1/compose/{}/stop/", "post"): ("project", {"timeout": -1}, ACT_ON),
+    ("/api/v1/compose/{}/start/", "post"): ("project", {"services": "x"}, ACT_ON),
+    ("/api/v1/compose/{}/restart/", "post"): ("project", {"timeout": -1}, ACT_ON),
+    ("/api/v1/compose/{}/pull/", "post"): ("project", {"services": "x"}, ACT_ON),
+    ("/api/v1/compose/{}/services/{}/start/", "post"): ("project", {"x": 1}, ACT_ON),
+    ("/api/v1/compose/{}/services/{}/stop/", "post"): (
+        "project",
+        {"timeout": -1},
+        ACT_ON,
+    ),
+    ("/api/v1/compose/{}/services/{}/restart/", "post"): (
+        "project",
+        {"timeout": -1},
+        ACT_ON,
+    ),
+    ("/api/v1/compose/{}/ps/", "get"): ("project", None, READ_DOCKER),
+    ("/api/v1/compose/{}/logs/", "get"): ("project", None, READ_DOCKER),
+    ("/api/v1/compose/outside/", "get"): ("", None, READ_DOCKER),
+    ("/api/v1/compose/outside/{}/adopt/", "post"): (
+        "project",
+        {"compose": ""},
+        ADMIN_ONLY_BAD_BODY,
+    ),
     # jobs and registry credentials: decided by their own apps for now
     ("/api/v1/jobs/", "get"): ("", None, SIGNED_IN),
     ("/api/v1/jobs/{}/", "get"): ("missing", None, (404, 404, 404, 404, 404, 401)),
@@ -298,7 +339,31 @@ def world(engine_objects):
         assign_perm("containers.view_resourceownership", users["granted_viewer"], row)
         rows[key] = row
 
-    return users, _values(users, engine_objects, environment, rows)
+    project = _project(users, environment)
+    return users, {**_values(users, engine_objects, environment, rows), **project}
+
+
+def _project(users, environment) -> dict[str, str]:
+    """A compose project of the owner whose service has the project's name.
+
+    The per-service routes take the same value for both path parameters.
+    """
+    name = f"dpt-{RUN_ID}-matrix"
+    project = ComposeProject.objects.create(
+        name=name,
+        environment=environment,
+        compose_yaml=f"services:\n  {name}:\n    image: x\n",
+        owner=users["owner"],
+        project_directory=f"/nonexistent/{name}",
+    )
+    project.last_job = Job.objects.create(kind="compose_up", target=name)
+    project.save()
+    for verb in VERBS:
+        assign_perm(
+            f"compose.{verb}_composeproject", users["granted_operator"], project
+        )
+    assign_perm("compose.view_composeproject", users["granted_viewer"], project)
+    return {"project": name}
 
 
 def _values(users, engine_objects, environment, rows) -> dict[str, str]:
@@ -346,7 +411,7 @@ def test_route_answers_each_persona_as_the_matrix_says(world, path, method, pers
     expected = statuses[PERSONAS.index(persona)]
     client = _client(users, persona)
 
-    url = path.format(values[value_key])
+    url = path.replace("{}", values[value_key])
     if body is None:
         response = getattr(client, method)(url)
     else:

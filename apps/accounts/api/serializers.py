@@ -157,7 +157,7 @@ class TeamSerializer(StrictSerializer):
 class GrantSerializer(StrictSerializer):
     permission = serializers.ChoiceField(["view", "change", "delete", "operate"])
     object_type = serializers.ChoiceField(
-        ["environment", "container", "volume", "network"]
+        ["environment", "compose_project", "container", "volume", "network"]
     )
     environment = serializers.CharField(
         required=False, help_text="For Docker resources: the environment's name or id."

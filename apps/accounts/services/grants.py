@@ -1,8 +1,10 @@
 """Granting and revoking object permissions; assigning Docker resources.
 
-Admins grant anything. Anyone else who may change things may pass on a
-permission they hold themselves on an object (an owner sharing a container
-with a colleague), never more: no one can grant more than they hold.
+Objects of grants: environments, the Docker resources of access.KINDS and
+Compose projects (named by their name). Admins grant anything. Anyone else
+who may change things may pass on a permission they hold themselves on an
+object (an owner sharing a container with a colleague), never more: no one
+can grant more than they hold.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.audit.models import Action
 from apps.audit.services import audited
+from apps.compose.models import ComposeProject
 from apps.containers.models import Environment, ResourceOwnership
 from dockpilot.errors import BadRequest, NotFound
 
@@ -27,7 +30,8 @@ from ..models import Team, User
 
 logger = logging.getLogger("dockpilot.accounts.services.grants")
 
-OBJECT_TYPES = ("environment", *access.KINDS)
+PROJECT = "compose_project"
+OBJECT_TYPES = ("environment", PROJECT, *access.KINDS)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Target:
     def label(self) -> dict[str, Any]:
         if isinstance(self.obj, ResourceOwnership):
             ident, name = self.obj.engine_id, self.obj.name
+        elif isinstance(self.obj, ComposeProject):
+            ident, name = self.obj.name, self.obj.name
         else:
             ident, name = str(self.obj.pk), str(self.obj)
         return {
@@ -63,6 +69,11 @@ def find_target(
     if object_type == "environment":
         env = access.environment_for(actor, object_id)
         return Target(object_type, env, env)
+    if object_type == PROJECT:
+        project = access.visible_projects(actor).filter(name=object_id).first()
+        if project is None:
+            raise NotFound(f"compose project '{object_id}' does not exist.")
+        return Target(object_type, project.environment, project)
     if object_type not in access.KINDS:
         raise BadRequest(
             f"object_type: give one of {', '.join(OBJECT_TYPES)}.",
@@ -148,6 +159,8 @@ def _target_of(row: Any) -> Target | None:
         return Target("environment", obj, obj)
     if isinstance(obj, ResourceOwnership):
         return Target(obj.kind, obj.environment, obj)
+    if isinstance(obj, ComposeProject):
+        return Target(PROJECT, obj.environment, obj)
     return None
 
 
@@ -168,7 +181,7 @@ def list_grants(actor: User) -> list[dict[str, Any]]:
     """Grants the actor may see: all for admins, else those they could revoke."""
     types = [
         ContentType.objects.get_for_model(model)
-        for model in (Environment, ResourceOwnership)
+        for model in (Environment, ResourceOwnership, ComposeProject)
     ]
     listed = []
     for prefix, row in _grant_rows(types):
@@ -192,6 +205,8 @@ def _manages(actor: User, target: Target) -> bool:
     if access.is_admin(actor):
         return True
     row = target.obj
+    if isinstance(row, ComposeProject):
+        return bool(row.owner_id == actor.pk)
     return isinstance(row, ResourceOwnership) and access.owns(actor, row)
 
 

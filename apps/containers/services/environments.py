@@ -92,6 +92,14 @@ def delete_environment(environment: Environment, *, request: HttpRequest) -> Non
                 "one the default first.",
                 code="default_required",
             )
+        projects = list(environment.compose_projects.values_list("name", flat=True))
+        if projects:
+            raise Conflict(
+                f"environment '{environment.name}' still holds compose projects "
+                f"({', '.join(projects[:5])}): bring them down and delete them "
+                "first.",
+                code="environment_in_use",
+            )
         access.drop_environment_grants(environment)
         environment.delete()
     forget_engines()

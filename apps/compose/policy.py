@@ -1,0 +1,237 @@
+"""The container security policy, applied to Compose files of non-admins.
+
+Two passes. The text as typed is read for what Compose resolves into
+nothing visible later: files it reads (``env_file``, ``extends``,
+``include``, build contexts, secrets and configs), which must stay inside
+the project's folder, and ``.env`` lines that would steer the CLI itself.
+Then the normalised model from ``docker compose config`` is read, service
+by service, through apps/containers/policy.py: interpolation, ``extends``
+and profiles are resolved there, so ``privileged: ${X:-true}`` cannot slip
+past. Every refusal names the service and the key.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from apps.containers import policy as container_policy
+from apps.containers.engine import engine_for
+from apps.containers.models import Environment
+from apps.containers.policy import Allowances, PolicyRefused, Refusal
+from dockpilot.errors import NotFound
+
+logger = logging.getLogger("dockpilot.compose.policy")
+
+# Keys of the container policy's spec, named as a compose file names them.
+_COMPOSE_KEY = {
+    "mounts": "volumes",
+    "network": "network_mode",
+    "pid_mode": "pid",
+    "ipc_mode": "ipc",
+    "uts_mode": "uts",
+}
+_FILES_WHY = (
+    "a file outside the project's folder reaches the host's files; keep it "
+    "inside the project (a relative path without '..')."
+)
+_CONTAINER_WHY = "another container's volumes reach into that container."
+_HOST_WHY = "sharing the host's namespace takes the container out of its own."
+_DEVICE_WHY = "a device rule gives the container direct access to hardware."
+_ENV_WHY = "it would change how the portal runs docker compose."
+
+
+def _refused(service: str, key: str, value: str, why: str) -> PolicyRefused:
+    where = f"service '{service}'" if service else "compose file"
+    return PolicyRefused(
+        f"{where}, {key}: '{value}' is refused: {why} Only admins may use it.",
+        details={"service": service, "key": key, "value": value},
+    )
+
+
+def _inside(path: str, directory: str) -> bool:
+    if "$" in path or path.startswith("~"):
+        return False
+    joined = posixpath.normpath(posixpath.join(directory, path))
+    return joined == directory or joined.startswith(directory.rstrip("/") + "/")
+
+
+def _env_files(value: Any) -> Iterator[str]:
+    for entry in value if isinstance(value, list) else [value]:
+        if isinstance(entry, dict):
+            yield str(entry.get("path", ""))
+        elif entry is not None:
+            yield str(entry)
+
+
+def _typed_files(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(service, key, path) of every file the raw text asks Compose to read."""
+    for name, service in (data.get("services") or {}).items():
+        if not isinstance(service, dict):
+            continue
+        for path in _env_files(service.get("env_file")):
+            yield name, "env_file", path
+        for path in _env_files(service.get("label_file")):
+            yield name, "label_file", path
+        extends = service.get("extends")
+        if isinstance(extends, dict) and "file" in extends:
+            yield name, "extends.file", str(extends["file"])
+        build = service.get("build")
+        if isinstance(build, str):
+            yield name, "build", build
+        elif isinstance(build, dict):
+            yield name, "build.context", str(build.get("context", "."))
+            if "dockerfile" in build:
+                yield name, "build.dockerfile", str(build["dockerfile"])
+    for key in ("secrets", "configs"):
+        for name, entry in (data.get(key) or {}).items():
+            if isinstance(entry, dict) and "file" in entry:
+                yield "", f"{key}.{name}.file", str(entry["file"])
+    for entry in data.get("include") or []:
+        paths = entry.get("path", []) if isinstance(entry, dict) else entry
+        for path in paths if isinstance(paths, list) else [paths]:
+            yield "", "include", str(path)
+
+
+def check_text(
+    user: Any, data: Mapping[str, Any], env_text: str, directory: str
+) -> None:
+    """Refuse, for a non-admin, files outside the folder and CLI settings in .env."""
+    if getattr(user, "is_admin", False):
+        return
+    for service, key, path in _typed_files(data):
+        if not _inside(path, directory):
+            raise _refused(service, key, path, _FILES_WHY)
+    for line in env_text.splitlines():
+        variable = line.strip().removeprefix("export ").split("=", 1)[0].strip()
+        if variable.upper().startswith(("COMPOSE_", "DOCKER_")):
+            raise _refused("", ".env", variable, _ENV_WHY)
+
+
+def _mounts(service: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    mounts, named = [], []
+    for volume in service.get("volumes") or []:
+        kind = volume.get("type", "volume")
+        if kind == "volume" and volume.get("source"):
+            named.append(str(volume["source"]))
+        elif kind in ("bind", "npipe"):
+            mounts.append({"type": "bind", "source": str(volume.get("source", ""))})
+    return mounts, named
+
+
+def _devices(service: Mapping[str, Any]) -> list[str]:
+    found = []
+    for device in service.get("devices") or []:
+        found.append(
+            str(device.get("source", "")) if isinstance(device, dict) else str(device)
+        )
+    return found
+
+
+def _sysctls(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    return {str(item).split("=", 1)[0]: "" for item in value or []}
+
+
+def container_spec(service: Mapping[str, Any]) -> dict[str, Any]:
+    """A normalised compose service in the container policy's terms."""
+    mounts, _ = _mounts(service)
+    return {
+        "privileged": bool(service.get("privileged")),
+        "mounts": mounts,
+        "network": service.get("network_mode") or "",
+        "pid_mode": service.get("pid") or "",
+        "ipc_mode": service.get("ipc") or "",
+        "uts_mode": service.get("uts") or "",
+        "userns_mode": service.get("userns_mode") or "",
+        "cap_add": service.get("cap_add") or [],
+        "devices": _devices(service),
+        "security_opt": service.get("security_opt") or [],
+        "sysctls": _sysctls(service.get("sysctls")),
+    }
+
+
+def _volume_document(
+    environment: Environment, key: str, top: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a named volume will be: the engine's, if it exists, else the file's.
+
+    Compose reuses a volume that already exists under the name (and an
+    external one always does): one an admin bound to a host path must count
+    as that path.
+    """
+    try:
+        return dict(
+            engine_for(environment).get_json("/volumes/{0}", top.get("name") or key)
+        )
+    except NotFound:
+        return {
+            "Driver": top.get("driver") or container_policy.LOCAL_DRIVER,
+            "Options": top.get("driver_opts") or {},
+        }
+
+
+def _service_refusals(
+    environment: Environment,
+    service: Mapping[str, Any],
+    volumes: Mapping[str, Any],
+    allow: Allowances,
+) -> Iterator[Refusal]:
+    spec = container_spec(service)
+    _, named = _mounts(service)
+    documents = {
+        name: _volume_document(environment, name, volumes.get(name) or {})
+        for name in named
+    }
+    yield from container_policy.container_refusals(spec, allow, documents)
+    for source in service.get("volumes_from") or []:
+        if str(source).startswith("container:"):
+            yield Refusal("volumes_from", str(source), "", _CONTAINER_WHY)
+    for rule in service.get("device_cgroup_rules") or []:
+        yield Refusal("device_cgroup_rules", str(rule), "", _DEVICE_WHY)
+    if service.get("cgroup") == "host":
+        yield Refusal("cgroup", "host", "", _HOST_WHY)
+    reservations = ((service.get("deploy") or {}).get("resources") or {}).get(
+        "reservations"
+    ) or {}
+    for device in reservations.get("devices") or []:
+        shown = ",".join(device.get("capabilities") or []) or "device"
+        yield Refusal("deploy.resources.reservations.devices", shown, "", _DEVICE_WHY)
+
+
+def check_model(
+    user: Any, environment: Environment, model: Mapping[str, Any], directory: str
+) -> None:
+    """Refuse, for a non-admin, what the normalised model asks that escapes."""
+    if getattr(user, "is_admin", False):
+        return
+    allow = Allowances(environment.policy_allow)
+    volumes = model.get("volumes") or {}
+    for name, service in sorted((model.get("services") or {}).items()):
+        for refusal in _service_refusals(environment, service, volumes, allow):
+            key = _COMPOSE_KEY.get(refusal.setting, refusal.setting)
+            value = refusal.value
+            if key.startswith("volume '"):
+                # A named volume whose driver options bind a host path.
+                key, value = "volumes", f"{value} (through {refusal.setting})"
+            logger.warning(
+                "refused %s.%s=%s for %s on %s",
+                name,
+                key,
+                value,
+                getattr(user, "username", "-"),
+                environment.name,
+            )
+            raise _refused(name, key, value, refusal.why)
+        build = service.get("build") or {}
+        context = str(build.get("context", "")) if isinstance(build, dict) else ""
+        if context and "://" not in context and not _inside(context, directory):
+            raise _refused(name, "build.context", context, _FILES_WHY)
+    for key in ("secrets", "configs"):
+        for name, entry in (model.get(key) or {}).items():
+            path = str((entry or {}).get("file", ""))
+            if path and not _inside(path, directory):
+                raise _refused("", f"{key}.{name}.file", path, _FILES_WHY)

@@ -1,0 +1,147 @@
+"""Checking a compose file: YAML first (with its line), then Compose itself.
+
+PyYAML reports a syntax error at its line and column. ``docker compose
+config`` then checks the schema, interpolation and references, but names a
+schema error by its path (``services.web``) without a line: the path is
+found in the parsed YAML to give the line back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from apps.containers.models import Environment
+from dockpilot.errors import BadRequest
+
+from . import cli
+from .files import staged
+
+logger = logging.getLogger("dockpilot.compose.validation")
+
+MAX_COMPOSE_BYTES = 512 * 1024
+_SCHEMA = re.compile(r"^validating [^:]+: (?P<path>[^\s]+) (?P<message>.+)$")
+_UNKNOWN = re.compile(r"Additional property (?P<key>\S+) is not allowed")
+_PATHLIKE = re.compile(r"(?P<path>services(?:\.[A-Za-z0-9_.-]+)+)")
+
+
+class InvalidCompose(BadRequest):
+    default_code = "invalid_compose"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A compose file as data, with the YAML node tree to find lines in."""
+
+    data: dict[str, Any]
+    root: yaml.Node
+
+
+def _error(message: str, line: int | None, **details: Any) -> InvalidCompose:
+    where = f"line {line}: " if line else ""
+    return InvalidCompose(
+        f"compose file, {where}{message}",
+        details={"field": "compose", "line": line, **details},
+    )
+
+
+def parse(text: str) -> Parsed:
+    """The compose file as data; a YAML error names its line and column."""
+    if len(text.encode()) > MAX_COMPOSE_BYTES:
+        raise _error(f"larger than {MAX_COMPOSE_BYTES // 1024} KiB.", None)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise _error(f"{problem} (YAML syntax).", line, column=column) from exc
+    except yaml.YAMLError as exc:
+        raise _error(f"not valid YAML: {exc}", None) from exc
+    if not isinstance(data, dict) or root is None:
+        raise _error("the top level must be a mapping (services: ...).", 1)
+    return Parsed(data, root)
+
+
+def line_of(root: yaml.Node, path: list[str]) -> int | None:
+    """The line of the node at ``path`` (keys, or indexes in lists), 1-based."""
+    node, line = root, None
+    for part in path:
+        found = _child(node, part)
+        if found is None:
+            break
+        key_node, node = found
+        line = (key_node or node).start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node, part: str) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == part:
+                return key, value
+    if isinstance(node, yaml.SequenceNode) and part.isdigit():
+        index = int(part)
+        if index < len(node.value):
+            return None, node.value[index]
+    return None
+
+
+def _explain(stderr: str, parsed: Parsed, folder: Path) -> InvalidCompose:
+    text = stderr.strip().replace(str(folder) + "/", "").replace(str(folder), ".")
+    message = text.splitlines()[-1] if text else "docker compose refused the file."
+    schema = _SCHEMA.match(message)
+    if schema:
+        path = schema["path"].split(".")
+        said = schema["message"]
+        unknown = _UNKNOWN.search(said)
+        if unknown:
+            path = [*path, unknown["key"]]
+            said = f"unknown key '{unknown['key']}' under {schema['path']}"
+        line = line_of(parsed.root, path)
+        return _error(f"{'.'.join(path)}: {said}.", line, path=".".join(path))
+    found = _PATHLIKE.search(message)
+    line = line_of(parsed.root, found["path"].split(".")) if found else None
+    return _error(message.removeprefix("error: ").rstrip(".") + ".", line)
+
+
+def normalised_config(
+    environment: Environment,
+    name: str,
+    directory: str,
+    compose_yaml: str,
+    env_text: str,
+) -> tuple[Parsed, dict[str, Any]]:
+    """Parse, then ask ``docker compose config`` for the normalised model.
+
+    The model has ``.env`` and ``${VAR:-default}`` interpolated, ``extends``
+    resolved and relative paths made absolute against ``directory``: the
+    security policy reads that, not the text a user typed.
+
+    Known shortcoming: the files are validated from a scratch folder, so
+    ``include`` and ``extends`` of other files resolve there and fail. The
+    portal only holds compose.yaml and .env per project, so such files
+    could not be provided anyway; one compose file per project is what is
+    supported.
+    """
+    parsed = parse(compose_yaml)
+    with staged(compose_yaml, env_text) as folder:
+        files = cli.Files(name=name, directory=directory, folder=folder)
+        argv = cli.command(files, ["config", "--format", "json"], profiles=["*"])
+        outcome = cli.capture(environment, argv)
+        if outcome.returncode != 0:
+            raise _explain(outcome.stderr, parsed, folder)
+    try:
+        model = json.loads(outcome.stdout)
+    except ValueError as exc:
+        logger.warning("docker compose config printed no JSON: %s", outcome.stdout)
+        raise _error("docker compose config gave no model back.", None) from exc
+    return parsed, model
