@@ -46,6 +46,16 @@ urlpatterns = [
         name="container-logs",
     ),
     re_path(
+        rf"^containers/(?P<ident>{NAME})/stats/$",
+        containers.container_stats,
+        name="container-stats",
+    ),
+    re_path(
+        rf"^containers/(?P<ident>{NAME})/terminal/$",
+        containers.container_terminal,
+        name="container-terminal",
+    ),
+    re_path(
         rf"^containers/(?P<ident>{NAME})/logs/download/$",
         containers.container_logs_download,
         name="container-logs-download",

@@ -134,13 +134,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # Front-end libraries come from npm (package.json, installed by `make run`
-# and `make test` into node_modules): only their dist folders are served.
-FRONTEND_PACKAGES = {"htmx.org": "dist"}
+# and `make test` into node_modules): only their dist folders are served,
+# each under static/vendor/<prefix>/.
+FRONTEND_FOLDERS = {
+    "htmx.org": "htmx.org/dist",
+    "uplot": "uplot/dist",
+    "xterm": "@xterm/xterm/lib",
+    "xterm/css": "@xterm/xterm/css",
+    "xterm-fit": "@xterm/addon-fit/lib",
+}
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     *(
-        (f"vendor/{name}", BASE_DIR / "node_modules" / name / folder)
-        for name, folder in FRONTEND_PACKAGES.items()
+        (f"vendor/{prefix}", BASE_DIR / "node_modules" / folder)
+        for prefix, folder in FRONTEND_FOLDERS.items()
     ),
 ]
 STORAGES = {

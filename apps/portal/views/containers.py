@@ -26,6 +26,7 @@ from apps.containers.services import images, networks
 from dockpilot.errors import EngineUnavailable, PortalError
 
 from ..forms import ContainerCreateForm
+from ..middleware import style_nonce
 from ..pages import (
     environment,
     may,
@@ -304,3 +305,35 @@ def container_create(request: HttpRequest) -> HttpResponse:
     context = {"form": form, **_create_choices(request)}
     status = 400 if form.errors else 200
     return show(request, "portal/containers/create.html", context, status=status)
+
+
+@page
+@require_GET
+def container_stats(request: HttpRequest, ident: str) -> HttpResponse:
+    """Live charts of one container, fed by its stats WebSocket."""
+    context = _detail_context(request, ident)
+    engine_id = context["c"]["Id"]
+    context.update(
+        tab="stats",
+        stats_ws=_ws_url(request, f"/ws/containers/{engine_id}/stats/"),
+    )
+    return show(request, "portal/containers/stats.html", context)
+
+
+@page
+@require_GET
+def container_terminal(request: HttpRequest, ident: str) -> HttpResponse:
+    """An interactive shell in the container, for those who may operate it.
+
+    The exec WebSocket asks the same verb (and the exec policy) again.
+    """
+    context = _detail_context(request, ident)
+    if "operate" not in context["verbs"]:
+        raise access.AccessDenied("You may not open a terminal in this container.")
+    engine_id = context["c"]["Id"]
+    context.update(
+        tab="terminal",
+        exec_ws=_ws_url(request, f"/ws/containers/{engine_id}/exec/"),
+        style_nonce=style_nonce(request),
+    )
+    return show(request, "portal/containers/terminal.html", context)
