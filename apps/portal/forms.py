@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.audit.models import Action, Outcome
+from apps.jobs.models import Kind, Status
 
 from .fields import CommandField, KeyValueField, PortsField, VolumesField
 
@@ -218,3 +220,75 @@ class AuditFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {key: str(value) for key, value in self.cleaned_data.items() if value}
+
+
+class PullForm(PortalForm):
+    image = forms.CharField(
+        max_length=512,
+        label=_("Image"),
+        help_text=_("A reference such as team/app:1.2 or host:5000/team/app:1.2."),
+    )
+    platform = forms.CharField(
+        required=False, max_length=64, label=_("Platform"), help_text="linux/amd64"
+    )
+    credential = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label=_("Registry login"),
+        choices=[("", _("None (anonymous)"))],
+    )
+
+    def __init__(self, *args: Any, credentials: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["credential"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+        field.choices = [
+            ("", _("None (anonymous)")),
+            *((c.pk, f"{c.name} ({c.registry})") for c in credentials),
+        ]
+
+
+class BuildForm(PortalForm):
+    tags = forms.CharField(
+        max_length=2000,
+        label=_("Tags"),
+        help_text=_("One or more, separated by spaces: team/app:1 team/app:latest."),
+    )
+    dockerfile = forms.CharField(
+        required=False,
+        strip=False,
+        label=_("Dockerfile"),
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text=_("With an uploaded context, it replaces the context's own."),
+    )
+    context = forms.FileField(
+        required=False,
+        label=_("Context"),
+        help_text=_("tar, tar.gz or zip of the build folder."),
+    )
+    build_args = KeyValueField(label=_("Build arguments"))
+    labels = KeyValueField(label=_("Labels"))
+    target = forms.CharField(required=False, max_length=128, label=_("Target stage"))
+    no_cache = forms.BooleanField(required=False, label=_("Do not use the cache"))
+    pull = forms.BooleanField(required=False, label=_("Pull newer base images"))
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["tags"] = body.get("tags", "").split()
+        body.pop("context", None)
+        return body
+
+
+class JobFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        required=False,
+        label=_("Kind"),
+        choices=[("", _("Any kind")), *Kind.choices],
+    )
+    status = forms.ChoiceField(
+        required=False,
+        label=_("Status"),
+        choices=[("", _("Any status")), *Status.choices],
+    )
+    user = forms.CharField(required=False, max_length=150, label=_("User"))

@@ -11,6 +11,7 @@ from .views import (
     dashboard,
     environments,
     images,
+    jobs,
     networks,
     volumes,
 )
@@ -67,6 +68,8 @@ urlpatterns = [
     ),
     path("images/", images.image_list, name="images"),
     path("images/prune/", images.image_prune, name="image-prune"),
+    path("images/pull/", jobs.image_pull, name="image-pull"),
+    path("images/build/", jobs.image_build, name="image-build"),
     # References hold slashes and colons, as in the REST routes.
     path("images/<path:ref>/remove/", images.image_remove, name="image-remove"),
     path("images/<path:ref>/", images.image_detail, name="image"),
@@ -91,6 +94,9 @@ urlpatterns = [
         networks.network_connect,
         name="network-connect",
     ),
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
+    path("jobs/<uuid:pk>/cancel/", jobs.job_cancel, name="job-cancel"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("audit/<int:pk>/", audit.audit_detail, name="audit-entry"),

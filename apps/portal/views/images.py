@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.containers.api.images import ImageViewSet
+from apps.containers.api.jobs import ImageJobViewSet
 from apps.containers.api.serializers.images import TagSerializer
 from apps.containers.services import containers
 from apps.containers.services import images as service
@@ -46,6 +47,7 @@ def image_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "q": request.GET.get("q", ""),
         "can_change": may(request, RULES["destroy"]),
+        "can_pull": may(request, ImageJobViewSet.access_rules["pull"]),
     }
     return show(request, "portal/images/list.html", context)
 
