@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.accounts.models import Role, Scope
 from apps.audit.models import Action, Outcome
 from apps.jobs.models import Kind, Status
 
@@ -292,3 +293,119 @@ class JobFilterForm(forms.Form):
         choices=[("", _("Any status")), *Status.choices],
     )
     user = forms.CharField(required=False, max_length=150, label=_("User"))
+
+
+class UserCreateForm(PortalForm):
+    username = forms.CharField(max_length=150, label=_("User name"))
+    password = forms.CharField(
+        max_length=512,
+        strip=False,
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; not a common password."),
+    )
+    email = forms.EmailField(required=False, label=_("E-mail"))
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER, label=_("Role"))
+
+
+class UserUpdateForm(PortalForm):
+    email = forms.EmailField(required=False, label=_("E-mail"))
+    role = forms.ChoiceField(choices=Role.choices, label=_("Role"))
+    is_active = forms.BooleanField(required=False, label=_("Active (may log in)"))
+
+    def body(self) -> dict[str, Any]:
+        # Every field is sent: an unticked box is a deactivation, not "no change".
+        return dict(self.cleaned_data)
+
+
+class PasswordResetForm(PortalForm):
+    password = forms.CharField(
+        max_length=512,
+        strip=False,
+        label=_("New password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("The user must change it at their next login."),
+    )
+
+
+class TeamForm(PortalForm):
+    name = forms.CharField(max_length=150, label=_("Name"))
+    description = forms.CharField(
+        required=False,
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    members = forms.MultipleChoiceField(
+        required=False,
+        label=_("Members"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, usernames: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["members"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+        field.choices = [(name, name) for name in usernames]
+
+    def body(self) -> dict[str, Any]:
+        body = dict(self.cleaned_data)
+        body["description"] = body.get("description") or ""
+        return body
+
+
+class GrantForm(PortalForm):
+    permission = forms.ChoiceField(
+        label=_("Permission"),
+        choices=[
+            ("view", _("view")),
+            ("operate", _("operate")),
+            ("change", _("change")),
+            ("delete", _("delete")),
+        ],
+    )
+    object_type = forms.ChoiceField(
+        label=_("On"),
+        choices=[
+            ("environment", _("environment")),
+            ("container", _("container")),
+            ("volume", _("volume")),
+            ("network", _("network")),
+        ],
+    )
+    environment = forms.CharField(
+        required=False,
+        max_length=255,
+        label=_("Environment"),
+        help_text=_("For containers, volumes and networks."),
+    )
+    object_id = forms.CharField(
+        max_length=255, label=_("Name or id"), help_text=_("Of the object granted.")
+    )
+    user = forms.CharField(required=False, max_length=150, label=_("To user"))
+    team = forms.CharField(required=False, max_length=150, label=_("Or to team"))
+
+
+class TokenForm(PortalForm):
+    name = forms.CharField(max_length=100, label=_("Name"))
+    scopes = forms.ChoiceField(
+        choices=Scope.choices, initial=Scope.READ, label=_("Scopes")
+    )
+    expires_at = forms.DateField(
+        label=_("Expires on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("At most one year ahead."),
+    )
+    password = forms.CharField(
+        max_length=512,
+        strip=False,
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Asked again: a token acts as you."),
+    )
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        if "expires_at" in body:
+            # The end of the chosen day, in UTC, as the API takes it.
+            body["expires_at"] = f"{body['expires_at'].isoformat()}T23:59:59Z"
+        return body

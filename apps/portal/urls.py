@@ -10,9 +10,12 @@ from .views import (
     containers,
     dashboard,
     environments,
+    grants,
     images,
     jobs,
     networks,
+    tokens,
+    users,
     volumes,
 )
 
@@ -97,6 +100,22 @@ urlpatterns = [
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
     path("jobs/<uuid:pk>/cancel/", jobs.job_cancel, name="job-cancel"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("users/", users.user_list, name="users"),
+    re_path(rf"^users/(?P<ident>{NAME})/$", users.user_detail, name="user"),
+    re_path(
+        rf"^users/(?P<ident>{NAME})/delete/$", users.user_delete, name="user-delete"
+    ),
+    path("teams/", users.team_list, name="teams"),
+    path("teams/<int:ident>/", users.team_detail, name="team"),
+    path("teams/<int:ident>/delete/", users.team_delete, name="team-delete"),
+    path("grants/", grants.grant_list, name="grants"),
+    re_path(
+        r"^grants/(?P<grant_id>[ut]\d+)/revoke/$",
+        grants.grant_revoke,
+        name="grant-revoke",
+    ),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("audit/<int:pk>/", audit.audit_detail, name="audit-entry"),
