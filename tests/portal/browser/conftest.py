@@ -89,13 +89,20 @@ class Problems:
         return reported + logged
 
 
-@pytest.fixture
-def page(browser) -> Iterator[tuple[Any, Problems]]:
-    context = browser.new_context(viewport={"width": 1360, "height": 860})
+def open_tab(browser: Any, **options: Any) -> tuple[Any, Any, Problems]:
+    """A new browser context (its own cookies) and a tab that records problems."""
+    context = browser.new_context(
+        **{"viewport": {"width": 1360, "height": 860}, **options}
+    )
     context.add_init_script(CSP_PROBE)
     context.set_default_timeout(15_000)
     tab = context.new_page()
-    problems = Problems(tab)
+    return context, tab, Problems(tab)
+
+
+@pytest.fixture
+def page(browser) -> Iterator[tuple[Any, Problems]]:
+    context, tab, problems = open_tab(browser)
     yield tab, problems
     context.close()
 
@@ -109,9 +116,13 @@ def log_in(tab: Any, portal: LivePortal, username: str, password: str) -> None:
     tab.wait_for_url(portal.base + "/")
 
 
-def screenshot(tab: Any, name: str, full_page: bool = True) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+def screenshot(
+    tab: Any, name: str, full_page: bool = True, folder: str = "flows"
+) -> Path:
+    """Write a PNG under artifacts/screenshots/<folder>/ and print its path."""
+    target = SCREENSHOTS / folder if folder else SCREENSHOTS
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{name}.png"
     tab.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
     return path
