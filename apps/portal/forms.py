@@ -20,10 +20,10 @@ from apps.jobs.models import Kind, Status
 from .fields import CommandField, KeyValueField, PortsField, VolumesField
 
 RESTART_CHOICES = [
-    ("no", "Never"),
-    ("unless-stopped", "Unless stopped"),
-    ("always", "Always"),
-    ("on-failure", "On failure"),
+    ("no", _("Never")),
+    ("unless-stopped", _("Unless stopped")),
+    ("always", _("Always")),
+    ("on-failure", _("On failure")),
 ]
 
 
@@ -84,46 +84,49 @@ class PortalForm(forms.Form):
 
 class SetupForm(forms.Form):
     token = forms.CharField(
-        label="Setup token",
-        help_text="Printed in the server log at start-up (also DATA_DIR/setup_token).",
+        label=_("Setup token"),
+        help_text=_(
+            "Printed in the server log at start-up (also DATA_DIR/setup_token)."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    username = forms.CharField(max_length=150, initial="admin")
+    username = forms.CharField(max_length=150, initial="admin", label=_("User name"))
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="10 characters at least.",
+        help_text=_("10 characters at least."),
     )
     confirm = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("password") and data.get("password") != data.get("confirm"):
-            self.add_error("confirm", "The two passwords differ.")
+            self.add_error("confirm", _("The two passwords differ."))
         return data
 
 
 class PasswordForm(forms.Form):
     old_password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password = forms.CharField(
-        label="New password",
+        label=_("New password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="10 characters at least; every API token you made stops working.",
+        help_text=_("10 characters at least; every API token you made stops working."),
     )
     confirm = forms.CharField(
-        label="New password again",
+        label=_("New password again"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("new_password") and data.get("new_password") != data.get("confirm"):
-            self.add_error("confirm", "The two passwords differ.")
+            self.add_error("confirm", _("The two passwords differ."))
         return data
 
 
@@ -132,35 +135,47 @@ class ContainerCreateForm(PortalForm):
 
     image = forms.CharField(
         max_length=512,
+        label=_("Image"),
         widget=forms.TextInput(attrs={"list": "image-choices", "spellcheck": "false"}),
-        help_text="An image on this engine, such as busybox:latest.",
+        help_text=_("An image on this engine, such as busybox:latest."),
     )
-    name = forms.CharField(required=False, max_length=128)
+    name = forms.CharField(required=False, max_length=128, label=_("Name"))
     command = CommandField(
         required=False,
-        help_text="Split as a shell would: sh -c 'echo hi; sleep 60'.",
+        label=_("Command"),
+        help_text=_("Split as a shell would: sh -c 'echo hi; sleep 60'."),
     )
     env = KeyValueField(
-        as_list=True, label="Environment", help_text="KEY=value per line."
+        as_list=True, label=_("Environment"), help_text=_("KEY=value per line.")
     )
     ports = PortsField(
-        required=False, help_text="host:container per line, such as 8080:80."
+        required=False,
+        label=_("Ports"),
+        help_text=_("host:container per line, such as 8080:80."),
     )
     volumes = VolumesField(
-        required=False, help_text="volume:/path per line; add :ro for read-only."
+        required=False,
+        label=_("Volumes"),
+        help_text=_("volume:/path per line; add :ro for read-only."),
     )
-    labels = KeyValueField(help_text="key=value per line.")
+    labels = KeyValueField(label=_("Labels"), help_text=_("key=value per line."))
     network = forms.CharField(
         required=False,
+        label=_("Network"),
         widget=forms.TextInput(attrs={"list": "network-choices"}),
-        help_text="Leave empty for the default bridge.",
+        help_text=_("Leave empty for the default bridge."),
     )
-    restart = forms.ChoiceField(choices=RESTART_CHOICES, initial="no", label="Restart")
+    restart = forms.ChoiceField(
+        choices=RESTART_CHOICES, initial="no", label=_("Restart")
+    )
     memory = forms.CharField(
-        required=False, max_length=32, help_text="Such as 256m or 1g."
+        required=False,
+        max_length=32,
+        label=_("Memory"),
+        help_text=_("Such as 256m or 1g."),
     )
-    cpus = forms.FloatField(required=False, min_value=0.01, label="CPUs")
-    start = forms.BooleanField(required=False, initial=True, label="Start it now")
+    cpus = forms.FloatField(required=False, min_value=0.01, label=_("CPUs"))
+    start = forms.BooleanField(required=False, initial=True, label=_("Start it now"))
 
     field_of = {"restart_policy": "restart"}
 
@@ -175,46 +190,62 @@ class ContainerCreateForm(PortalForm):
 
 class VolumeCreateForm(PortalForm):
     name = forms.CharField(
-        required=False, max_length=255, help_text="Leave empty for a generated name."
+        required=False,
+        max_length=255,
+        label=_("Name"),
+        help_text=_("Leave empty for a generated name."),
     )
-    labels = KeyValueField(help_text="key=value per line.")
+    labels = KeyValueField(label=_("Labels"), help_text=_("key=value per line."))
 
 
 class NetworkCreateForm(PortalForm):
-    name = forms.CharField(max_length=128)
-    subnet = forms.CharField(required=False, help_text="CIDR, such as 10.213.0.0/24.")
-    gateway = forms.CharField(required=False)
-    internal = forms.BooleanField(required=False, help_text="No route outside.")
-    labels = KeyValueField(help_text="key=value per line.")
+    name = forms.CharField(max_length=128, label=_("Name"))
+    subnet = forms.CharField(
+        required=False, label=_("Subnet"), help_text=_("CIDR, such as 10.213.0.0/24.")
+    )
+    gateway = forms.CharField(required=False, label=_("Gateway"))
+    internal = forms.BooleanField(
+        required=False, label=_("Internal"), help_text=_("No route outside.")
+    )
+    labels = KeyValueField(label=_("Labels"), help_text=_("key=value per line."))
 
 
 class ConnectForm(PortalForm):
-    container = forms.CharField(max_length=128, help_text="A container name or id.")
+    container = forms.CharField(
+        max_length=128, label=_("Container"), help_text=_("A container name or id.")
+    )
 
 
 class TagForm(PortalForm):
-    repository = forms.CharField(max_length=255)
-    tag = forms.CharField(max_length=128, initial="latest")
+    repository = forms.CharField(max_length=255, label=_("Repository"))
+    tag = forms.CharField(max_length=128, initial="latest", label=_("Tag"))
 
 
 class AuditFilterForm(forms.Form):
     """The audit log's filters, the API's query parameters by the same names."""
 
-    actor = forms.CharField(required=False)
+    actor = forms.CharField(required=False, label=_("Actor"))
     action = forms.ChoiceField(
         required=False,
-        choices=[("", "Any action")] + [(value, value) for value in Action.values],
+        label=_("Action"),
+        choices=[("", _("Any action"))] + [(value, value) for value in Action.values],
     )
-    resource_type = forms.CharField(required=False, label="Resource type")
-    resource_id = forms.CharField(required=False, label="Resource id")
+    resource_type = forms.CharField(required=False, label=_("Resource type"))
+    resource_id = forms.CharField(required=False, label=_("Resource id"))
     outcome = forms.ChoiceField(
-        required=False, choices=[("", "Any outcome"), *Outcome.choices]
+        required=False,
+        label=_("Outcome"),
+        choices=[("", _("Any outcome")), *Outcome.choices],
     )
     since = forms.CharField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        required=False,
+        label=_("Since"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     until = forms.CharField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        required=False,
+        label=_("Until"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
     def params(self) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path, re_path
+from django.views.i18n import set_language
 
 from .views import (
     audit,
@@ -30,6 +31,8 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("setup/", auth.setup_view, name="setup"),
+    # Sets the language cookie only (no server state, so nothing to audit).
+    path("language/", set_language, name="language"),
     path("password/", auth.password_view, name="password"),
     path("containers/", containers.container_list, name="containers"),
     path("containers/new/", containers.container_create, name="container-create"),

@@ -57,7 +57,7 @@
 
     function showStatus(job) {
       statuses.forEach(function (el) {
-        el.textContent = job.status;
+        el.textContent = window.DockPilot ? window.DockPilot.t(job.status) : job.status;
         el.className = "pill pill-job-" + job.status;
       });
       var value = job.progress === null ? 0 : job.progress;

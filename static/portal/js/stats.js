@@ -10,6 +10,8 @@
   var KB = 1000;
   var MB = 1000 * 1000;
 
+  function t(text) { return window.DockPilot ? window.DockPilot.t(text) : text; }
+
   function css(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   }
@@ -59,10 +61,10 @@
     var status = root.querySelector("[data-stats-status]");
     var shown = function (name, text) { root.querySelector("[data-stat=" + name + "]").textContent = text; };
     var charts = {
-      cpu: chart(root.querySelector("[data-chart=cpu]"), ["CPU %"]),
-      memory: chart(root.querySelector("[data-chart=memory]"), ["used"]),
-      network: chart(root.querySelector("[data-chart=network]"), ["in", "out"]),
-      block: chart(root.querySelector("[data-chart=block]"), ["read", "write"])
+      cpu: chart(root.querySelector("[data-chart=cpu]"), [t("CPU")]),
+      memory: chart(root.querySelector("[data-chart=memory]"), [t("used")]),
+      network: chart(root.querySelector("[data-chart=network]"), [t("in"), t("out")]),
+      block: chart(root.querySelector("[data-chart=block]"), [t("read"), t("write")])
     };
     var previous = null;
     var samples = 0;
@@ -76,12 +78,12 @@
 
     window.DockPilot.subscribe(root.getAttribute("data-stats-ws"), function (message) {
       if (message.type === "error" || message.type === "end") {
-        status.textContent = message.message || "The stream ended.";
+        status.textContent = message.message || t("The stream ended.");
         return;
       }
       if (message.type !== "stats") { return; }
       if (!message.running) {
-        status.textContent = message.message || "The container is not running.";
+        status.textContent = message.message || t("The container is not running.");
         previous = null;
         return;
       }
@@ -100,11 +102,11 @@
       samples += 1;
       root.dataset.samples = String(samples);
       shown("cpu", message.cpu_percent === null ? "—" : message.cpu_percent.toFixed(1) + " %");
-      shown("memory", human(mem.used) + (mem.limit ? " of " + human(mem.limit) : ""));
-      shown("network", message.network ? human(net.rx_bytes) + " / " + human(net.tx_bytes) : "no network");
+      shown("memory", human(mem.used) + (mem.limit ? " " + t("of") + " " + human(mem.limit) : ""));
+      shown("network", message.network ? human(net.rx_bytes) + " / " + human(net.tx_bytes) : t("no network"));
       shown("block", human(io.read_bytes) + " / " + human(io.write_bytes));
       shown("pids", message.pids === null || message.pids === undefined ? "—" : String(message.pids));
-      status.textContent = "Live: one sample a second, the last two minutes.";
+      status.textContent = t("Live: one sample a second, the last two minutes.");
     });
   }
 

@@ -23,6 +23,8 @@
     };
   }
 
+  function t(text) { return window.DockPilot ? window.DockPilot.t(text) : text; }
+
   function css(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   }
@@ -36,7 +38,7 @@
     var received = 0;
     var decoder = new TextDecoder();
 
-    socket.addEventListener("open", function () { status.textContent = "Connected."; term.focus(); });
+    socket.addEventListener("open", function () { status.textContent = t("Connected."); term.focus(); });
     socket.addEventListener("message", function (event) {
       received += 1;
       socket.send(JSON.stringify({ type: "ack", seq: received }));
@@ -47,14 +49,14 @@
       var message;
       try { message = JSON.parse(event.data); } catch (error) { return; }
       if (message.type === "end") {
-        status.textContent = "The shell exited (code " + message.exit_code + ").";
+        status.textContent = t("The shell exited (code %s).").replace("%s", message.exit_code);
       } else if (message.type === "error") {
         status.textContent = message.message;
         term.write("\r\n" + message.message + "\r\n");
       }
     });
     socket.addEventListener("close", function () {
-      if (status.textContent === "Connected.") { status.textContent = "Disconnected."; }
+      if (status.textContent === t("Connected.")) { status.textContent = t("Disconnected."); }
     });
     var input = term.onData(function (data) {
       if (socket.readyState === WebSocket.OPEN) {
@@ -91,7 +93,7 @@
       event.preventDefault();
       close();
       term.reset();
-      status.textContent = "Connecting…";
+      status.textContent = t("Connecting…");
       close = connect(box, term, fit, form.elements.command.value, status);
     });
   }
