@@ -19,6 +19,15 @@ from apps.jobs.models import Kind, Status
 
 from .fields import CommandField, KeyValueField, PortsField, VolumesField
 
+# The labels of roles and token scopes as people read them (also used by the
+# templates through {% translate %}, so the wording here is the msgid).
+ROLE_CHOICES = [
+    (Role.ADMIN, _("Admin")),
+    (Role.OPERATOR, _("Operator")),
+    (Role.VIEWER, _("Viewer")),
+]
+SCOPE_CHOICES = [(Scope.READ, _("Read")), (Scope.READ_WRITE, _("Read and write"))]
+
 RESTART_CHOICES = [
     ("no", _("Never")),
     ("unless-stopped", _("Unless stopped")),
@@ -336,12 +345,12 @@ class UserCreateForm(PortalForm):
         help_text=_("At least 10 characters; not a common password."),
     )
     email = forms.EmailField(required=False, label=_("E-mail"))
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER, label=_("Role"))
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=Role.VIEWER, label=_("Role"))
 
 
 class UserUpdateForm(PortalForm):
     email = forms.EmailField(required=False, label=_("E-mail"))
-    role = forms.ChoiceField(choices=Role.choices, label=_("Role"))
+    role = forms.ChoiceField(choices=ROLE_CHOICES, label=_("Role"))
     is_active = forms.BooleanField(required=False, label=_("Active (may log in)"))
 
     def body(self) -> dict[str, Any]:
@@ -419,7 +428,7 @@ class GrantForm(PortalForm):
 class TokenForm(PortalForm):
     name = forms.CharField(max_length=100, label=_("Name"))
     scopes = forms.ChoiceField(
-        choices=Scope.choices, initial=Scope.READ, label=_("Scopes")
+        choices=SCOPE_CHOICES, initial=Scope.READ, label=_("Scopes")
     )
     expires_at = forms.DateField(
         label=_("Expires on"),

@@ -100,3 +100,20 @@ def test_the_main_pages_fit_a_phone(portal, browser, theme):
         assert problems.csp() == []
     finally:
         context.close()
+
+
+def test_the_language_switcher_turns_the_pages_spanish(portal, browser):
+    context, tab, problems = open_tab(browser, color_scheme="light")
+    try:
+        log_in(tab, portal, "admin", ADMIN_PASSWORD)
+        tab.select_option("#language-select", "es")
+
+        expect(tab.locator("h1")).to_have_text("Panel")
+        expect(tab.locator("nav.sidebar")).to_contain_text("Contenedores")
+        screenshot(tab, "dashboard-es-light", full_page=False, folder="")
+        tab.goto(portal.base + "/jobs/")
+        expect(tab.locator("h1")).to_contain_text("Tareas")
+        screenshot(tab, "jobs-es-light", full_page=False, folder="")
+        assert problems.csp() == []
+    finally:
+        context.close()
