@@ -60,7 +60,9 @@ def portal(tmp_path_factory, docker_client) -> Iterator[LivePortal]:
         stop_portal(process)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and the asyncio tests that follow need none.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     require_chromium()
     with playwright_api.sync_playwright() as driver:
