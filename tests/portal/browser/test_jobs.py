@@ -11,12 +11,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LABELS, RUN_ID
-from tests.jobs.services import start_registry, start_worker, stop
+from tests.jobs.services import SlowProxy, start_registry, start_worker, stop
 
 from .chromium import ADMIN_PASSWORD
 from .conftest import log_in, screenshot
 
 LAYER_BYTES = 3_000_000
+# The registry's answers are slowed to this (bytes/s) on the way to the
+# engine, so the pull lasts a few seconds and the page sees it under way.
+PULL_RATE = 1_500_000
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,8 @@ def portal_worker(portal, tmp_path_factory) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def registry_image(docker_client, tmp_path_factory) -> Iterator[str]:
-    """A two-layer image pushed to a loopback registry, then dropped locally."""
+    """A two-layer image pushed to a loopback registry, then dropped locally;
+    its reference goes through a throttled proxy to that registry."""
     folder = tmp_path_factory.mktemp("pages-registry")
     registry = start_registry(folder / "registry")
     context = folder / "context"
@@ -46,9 +50,13 @@ def registry_image(docker_client, tmp_path_factory) -> Iterator[str]:
     for line in docker_client.api.push(repository, "1", stream=True, decode=True):
         assert "error" not in line, line
     docker_client.api.remove_image(f"{repository}:1", force=True)
-    yield f"{repository}:1"
+    proxy = SlowProxy(target=registry.port, rate=PULL_RATE)
+    proxy.start()
+    slow = f"127.0.0.1:{proxy.port}/dpt-{RUN_ID}/pages:1"
+    yield slow
     with contextlib.suppress(Exception):
-        docker_client.api.remove_image(f"{repository}:1", force=True)
+        docker_client.api.remove_image(slow, force=True)
+    proxy.stop()
     stop(registry.process)
 
 
