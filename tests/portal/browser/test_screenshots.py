@@ -57,6 +57,8 @@ def settle(tab, name: str) -> None:
         )
     if name == "container-terminal":
         expect(tab.locator("[data-terminal-status]")).to_have_text("Connected.")
+        # The shell's prompt: its output has reached the terminal.
+        expect(tab.locator("#terminal .xterm-rows")).to_contain_text("#")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
