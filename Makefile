@@ -24,7 +24,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
-migrate: $(VENV)/.base node_modules/.installed
+# The pages' translations: each locale/<lang>/LC_MESSAGES/django.po compiled
+# to the .mo that git ignores; msgfmt comes from Debian's gettext package.
+MESSAGES := $(wildcard locale/*/LC_MESSAGES/django.po)
+locale/.compiled: $(VENV)/.base $(MESSAGES)
+	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: apt-get install gettext"; exit 1; }
+	$(PY) manage.py compilemessages -v 0 --ignore .venv --ignore node_modules
+	touch $@
+
+migrate: $(VENV)/.base node_modules/.installed locale/.compiled
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
 
@@ -37,7 +45,7 @@ run: migrate
 	@# web: the threads Django runs views in would each grow one.
 	BIND=$(BIND) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start
 
-test: $(VENV)/.dev node_modules/.installed
+test: $(VENV)/.dev node_modules/.installed locale/.compiled
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

@@ -11,6 +11,7 @@ import shlex
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 PORT_LINE = re.compile(
     r"^(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?:(?P<host>\d+):)?"
@@ -43,7 +44,7 @@ class KeyValueField(forms.CharField):
             key, sep, rest = line.partition("=")
             if not sep or not key.strip():
                 raise forms.ValidationError(
-                    f"Line {number}: write KEY=value, such as MODE=production."
+                    _("Line %d: write KEY=value, such as MODE=production.") % number
                 )
             pairs.append((key.strip(), rest))
         if self.as_list:
@@ -61,7 +62,7 @@ class CommandField(forms.Field):
         try:
             return shlex.split(text)
         except ValueError as exc:
-            raise forms.ValidationError(f"{exc}: close the quote.") from exc
+            raise forms.ValidationError(_("%s: close the quote.") % exc) from exc
 
 
 class PortsField(forms.Field):
@@ -75,7 +76,7 @@ class PortsField(forms.Field):
             match = PORT_LINE.match(line)
             if not match:
                 raise forms.ValidationError(
-                    f"Line {number}: write 8080:80, 127.0.0.1:8080:80/tcp or 80."
+                    _("Line %d: write 8080:80, 127.0.0.1:8080:80/tcp or 80.") % number
                 )
             port: dict[str, Any] = {
                 "container_port": int(match["container"]),
@@ -102,7 +103,7 @@ class VolumesField(forms.Field):
                 len(parts) == 3 and parts[2] not in ("ro", "rw")
             ):
                 raise forms.ValidationError(
-                    f"Line {number}: write volume:/path or volume:/path:ro."
+                    _("Line %d: write volume:/path or volume:/path:ro.") % number
                 )
             mounts.append(
                 {

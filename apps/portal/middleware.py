@@ -4,15 +4,24 @@ Pages load only our own scripts and styles (no inline ones, no eval), so
 an injected ``<script>`` or ``style`` attribute does nothing. The API docs
 and the Django admin bring inline code of their own and keep their
 defaults; the policy goes on every page of the portal's URL namespace.
+
+One exception, for one page: xterm.js writes its cell sizes and colours
+into ``<style>`` elements it creates. The terminal page asks for a style
+nonce (``style_nonce``); the policy then allows style elements that carry
+it, which our terminal script sets on the elements xterm.js creates. An
+injected ``<style>`` cannot know the nonce, which is new on every response.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
+
+NONCE_ATTRIBUTE = "csp_style_nonce"
 
 POLICY = "; ".join(
     [
@@ -30,6 +39,22 @@ POLICY = "; ".join(
     ]
 )
 NAMESPACE = "portal"
+
+
+def style_nonce(request: HttpRequest) -> str:
+    """A nonce that lets this response's scripts add ``<style>`` elements."""
+    nonce = getattr(request, NONCE_ATTRIBUTE, None)
+    if nonce is None:
+        nonce = secrets.token_urlsafe(18)
+        setattr(request, NONCE_ATTRIBUTE, nonce)
+    return str(nonce)
+
+
+def policy_for(request: HttpRequest) -> str:
+    nonce = getattr(request, NONCE_ATTRIBUTE, None)
+    if nonce is None:
+        return POLICY
+    return POLICY.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
 
 
 def _applies(request: HttpRequest, response: HttpResponse) -> bool:
@@ -61,6 +86,6 @@ class ContentSecurityPolicyMiddleware:
     @staticmethod
     def _apply(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if _applies(request, response):
-            response["Content-Security-Policy"] = POLICY
+            response["Content-Security-Policy"] = policy_for(request)
             response.setdefault("Referrer-Policy", "same-origin")
         return response

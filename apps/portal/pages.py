@@ -21,12 +21,15 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from apps.accounts import access
 from apps.accounts.models import User
 from apps.containers.models import Environment
 from dockpilot.errors import EngineUnavailable, NotFound, PortalError
+
+from .strings import JS_STRINGS
 
 logger = logging.getLogger("dockpilot.portal.pages")
 
@@ -126,6 +129,7 @@ def show(
         "portal_user": user,
         "is_admin": access.is_admin(user),
         "environments": list(access.visible_environments(user)),
+        "js_strings": JS_STRINGS,
     }
     try:
         layout["environment"] = environment(request)
@@ -199,7 +203,7 @@ def admin_page(view: View) -> View:
     @wraps(view)
     def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not access.is_admin(request.user):
-            raise access.AccessDenied("Only admins may see this page.")
+            raise access.AccessDenied(_("Only admins may see this page."))
         return view(request, *args, **kwargs)
 
     return page(inner)

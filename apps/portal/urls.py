@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path, re_path
+from django.views.i18n import set_language
 
 from .views import (
     audit,
@@ -10,8 +11,12 @@ from .views import (
     containers,
     dashboard,
     environments,
+    grants,
     images,
+    jobs,
     networks,
+    tokens,
+    users,
     volumes,
 )
 
@@ -26,6 +31,8 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("setup/", auth.setup_view, name="setup"),
+    # Sets the language cookie only (no server state, so nothing to audit).
+    path("language/", set_language, name="language"),
     path("password/", auth.password_view, name="password"),
     path("containers/", containers.container_list, name="containers"),
     path("containers/new/", containers.container_create, name="container-create"),
@@ -46,6 +53,16 @@ urlpatterns = [
         name="container-logs",
     ),
     re_path(
+        rf"^containers/(?P<ident>{NAME})/stats/$",
+        containers.container_stats,
+        name="container-stats",
+    ),
+    re_path(
+        rf"^containers/(?P<ident>{NAME})/terminal/$",
+        containers.container_terminal,
+        name="container-terminal",
+    ),
+    re_path(
         rf"^containers/(?P<ident>{NAME})/logs/download/$",
         containers.container_logs_download,
         name="container-logs-download",
@@ -57,6 +74,8 @@ urlpatterns = [
     ),
     path("images/", images.image_list, name="images"),
     path("images/prune/", images.image_prune, name="image-prune"),
+    path("images/pull/", jobs.image_pull, name="image-pull"),
+    path("images/build/", jobs.image_build, name="image-build"),
     # References hold slashes and colons, as in the REST routes.
     path("images/<path:ref>/remove/", images.image_remove, name="image-remove"),
     path("images/<path:ref>/", images.image_detail, name="image"),
@@ -80,6 +99,25 @@ urlpatterns = [
         rf"^networks/(?P<ident>{NAME})/(?P<how>connect|disconnect)/$",
         networks.network_connect,
         name="network-connect",
+    ),
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
+    path("jobs/<uuid:pk>/cancel/", jobs.job_cancel, name="job-cancel"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("users/", users.user_list, name="users"),
+    re_path(rf"^users/(?P<ident>{NAME})/$", users.user_detail, name="user"),
+    re_path(
+        rf"^users/(?P<ident>{NAME})/delete/$", users.user_delete, name="user-delete"
+    ),
+    path("teams/", users.team_list, name="teams"),
+    path("teams/<int:ident>/", users.team_detail, name="team"),
+    path("teams/<int:ident>/delete/", users.team_delete, name="team-delete"),
+    path("grants/", grants.grant_list, name="grants"),
+    re_path(
+        r"^grants/(?P<grant_id>[ut]\d+)/revoke/$",
+        grants.grant_revoke,
+        name="grant-revoke",
     ),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),

@@ -53,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dockpilot.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the pages: the language cookie (the switcher sets it),
+    # else the browser's Accept-Language, else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -127,7 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -135,13 +140,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # Front-end libraries come from npm (package.json, installed by `make run`
-# and `make test` into node_modules): only their dist folders are served.
-FRONTEND_PACKAGES = {"htmx.org": "dist"}
+# and `make test` into node_modules): only their dist folders are served,
+# each under static/vendor/<prefix>/.
+FRONTEND_FOLDERS = {
+    "htmx.org": "htmx.org/dist",
+    "uplot": "uplot/dist",
+    "xterm": "@xterm/xterm/lib",
+    "xterm/css": "@xterm/xterm/css",
+    "xterm-fit": "@xterm/addon-fit/lib",
+}
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     *(
-        (f"vendor/{name}", BASE_DIR / "node_modules" / name / folder)
-        for name, folder in FRONTEND_PACKAGES.items()
+        (f"vendor/{prefix}", BASE_DIR / "node_modules" / folder)
+        for prefix, folder in FRONTEND_FOLDERS.items()
     ),
 ]
 STORAGES = {

@@ -55,7 +55,7 @@ def _page(view: PortalViewSet, request: Request, items: Any) -> Response:
     return paginator.get_paginated_response(page)
 
 
-def _user(ident: str) -> User:
+def find_user(ident: str) -> User:
     lookup = {"pk": int(ident)} if ident.isdigit() else {"username": ident}
     user = User.objects.filter(**lookup).first()
     if user is None:
@@ -63,7 +63,7 @@ def _user(ident: str) -> User:
     return user
 
 
-def _team(ident: str) -> Team:
+def find_team(ident: str) -> Team:
     lookup = {"pk": int(ident)} if ident.isdigit() else {"name": ident}
     team = Team.objects.filter(**lookup).first()
     if team is None:
@@ -95,7 +95,7 @@ class UserViewSet(PortalViewSet):
 
     @extend_schema(responses=UserSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(UserSerializer(_user(pk)).data)
+        return Response(UserSerializer(find_user(pk)).data)
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer})
     def create(self, request: Request) -> Response:
@@ -106,18 +106,18 @@ class UserViewSet(PortalViewSet):
     @extend_schema(request=UserUpdateSerializer, responses=UserSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         data = _valid(UserUpdateSerializer, request.data)
-        user = user_services.update_user(request, _user(pk), data)
+        user = user_services.update_user(request, find_user(pk), data)
         return Response(UserSerializer(user).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        user_services.delete_user(request, acting_user(request), _user(pk))
+        user_services.delete_user(request, acting_user(request), find_user(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=PasswordResetSerializer, responses={204: None})
     @action(detail=True, methods=["post"], url_path="reset-password")
     def reset_password(self, request: Request, pk: str) -> Response:
         password = _valid(PasswordResetSerializer, request.data)["password"]
-        user_services.reset_password(request, _user(pk), password)
+        user_services.reset_password(request, find_user(pk), password)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,7 +138,7 @@ class TeamViewSet(PortalViewSet):
 
     @extend_schema(responses=TeamSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(TeamSerializer(_team(pk)).data)
+        return Response(TeamSerializer(find_team(pk)).data)
 
     @extend_schema(request=TeamSerializer, responses={201: TeamSerializer})
     def create(self, request: Request) -> Response:
@@ -148,11 +148,11 @@ class TeamViewSet(PortalViewSet):
     @extend_schema(request=TeamSerializer, responses=TeamSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         data = _valid(TeamSerializer, request.data, partial=True)
-        team = user_services.update_team(request, _team(pk), data)
+        team = user_services.update_team(request, find_team(pk), data)
         return Response(TeamSerializer(team).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        user_services.delete_team(request, _team(pk))
+        user_services.delete_team(request, find_team(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -182,8 +182,8 @@ class GrantViewSet(PortalViewSet):
             actor,
             target,
             data["permission"],
-            user=_user(data["user"]) if "user" in data else None,
-            team=_team(data["team"]) if "team" in data else None,
+            user=find_user(data["user"]) if "user" in data else None,
+            team=find_team(data["team"]) if "team" in data else None,
         )
         return Response(granted, status=status.HTTP_201_CREATED)
 
@@ -233,8 +233,8 @@ class OwnershipViewSet(PortalViewSet):
             request,
             acting_user(request),
             target,
-            user=_user(data["owner_user"]) if data.get("owner_user") else None,
-            team=_team(data["owner_team"]) if data.get("owner_team") else None,
+            user=find_user(data["owner_user"]) if data.get("owner_user") else None,
+            team=find_team(data["owner_team"]) if data.get("owner_team") else None,
         )
         return Response(_ownership_body(row), status=status.HTTP_201_CREATED)
 

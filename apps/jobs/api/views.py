@@ -38,7 +38,7 @@ def find_job(user: Any, pk: str) -> Job:
     return job
 
 
-def _filtered(queryset: QuerySet[Job], query: dict[str, Any]) -> QuerySet[Job]:
+def filter_jobs(queryset: QuerySet[Job], query: dict[str, Any]) -> QuerySet[Job]:
     if "kind" in query:
         queryset = queryset.filter(kind=query["kind"])
     if "status" in query:
@@ -63,7 +63,7 @@ class JobViewSet(PortalViewSet):
     def list(self, request: Request) -> Response:
         query = JobListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        jobs = _filtered(visible_jobs(request.user), dict(query.validated_data))
+        jobs = filter_jobs(visible_jobs(request.user), dict(query.validated_data))
         paginator = Pagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(JobSerializer(page, many=True).data)

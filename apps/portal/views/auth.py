@@ -10,6 +10,7 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from rest_framework import exceptions
 
@@ -58,7 +59,7 @@ def _setup_error(form: SetupForm, exc: Exception) -> None:
 def setup_view(request: HttpRequest) -> HttpResponse:
     """Create the first admin with the setup token; refused once a user exists."""
     if not setup.setup_needed():
-        messages.info(request, "Set-up is done: log in.")
+        messages.info(request, _("Set-up is done: log in."))
         return redirect("portal:login")
     form = SetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -72,7 +73,9 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         else:
             user = User.objects.get(username=data["username"])
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.username}: you are the admin.")
+            messages.success(
+                request, _("Welcome, %s: you are the admin.") % user.username
+            )
             return redirect("portal:dashboard")
     return render(request, "portal/setup.html", {"form": form})
 
@@ -96,7 +99,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
             form.add_error(target, strip_field(str(exc.detail), field or ""))
         else:
             update_session_auth_hash(request, user)
-            messages.success(request, "Password changed.")
+            messages.success(request, _("Password changed."))
             return redirect("portal:dashboard")
     context = {"form": form, "forced": user.must_change_password}
     return show(request, "portal/password.html", context)

@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework import serializers
 
@@ -26,6 +28,7 @@ from apps.containers.services import images, networks
 from dockpilot.errors import EngineUnavailable, PortalError
 
 from ..forms import ContainerCreateForm
+from ..middleware import style_nonce
 from ..pages import (
     environment,
     may,
@@ -47,32 +50,47 @@ KIND = "container"
 STOP_TIMEOUT = 10
 Act = Callable[[Any, str, HttpRequest], Any]
 
-ACTIONS: dict[str, tuple[str, Act]] = {
-    "start": ("started", lambda e, i, r: service.start_container(e, i, request=r)),
+ACTIONS: dict[str, tuple[Any, Act]] = {
+    "start": (
+        gettext_lazy("Container '%(name)s' started."),
+        lambda e, i, r: service.start_container(e, i, request=r),
+    ),
     "stop": (
-        "stopped",
+        gettext_lazy("Container '%(name)s' stopped."),
         lambda e, i, r: service.stop_container(e, i, timeout=STOP_TIMEOUT, request=r),
     ),
     "restart": (
-        "restarted",
+        gettext_lazy("Container '%(name)s' restarted."),
         lambda e, i, r: service.restart_container(
             e, i, timeout=STOP_TIMEOUT, request=r
         ),
     ),
-    "pause": ("paused", lambda e, i, r: service.pause_container(e, i, request=r)),
-    "unpause": ("resumed", lambda e, i, r: service.unpause_container(e, i, request=r)),
+    "pause": (
+        gettext_lazy("Container '%(name)s' paused."),
+        lambda e, i, r: service.pause_container(e, i, request=r),
+    ),
+    "unpause": (
+        gettext_lazy("Container '%(name)s' resumed."),
+        lambda e, i, r: service.unpause_container(e, i, request=r),
+    ),
     "kill": (
-        "killed",
+        gettext_lazy("Container '%(name)s' killed."),
         lambda e, i, r: service.kill_container(e, i, signal="SIGKILL", request=r),
     ),
     "destroy": (
-        "removed",
+        gettext_lazy("Container '%(name)s' removed."),
         lambda e, i, r: service.remove_container(
             e, i, force=r.POST.get("force") == "on", volumes=False, request=r
         ),
     ),
 }
 BULK_ACTIONS = ("start", "stop", "restart", "destroy")
+BULK_DONE = {
+    "start": gettext_lazy("Started: %(count)d."),
+    "stop": gettext_lazy("Stopped: %(count)d."),
+    "restart": gettext_lazy("Restarted: %(count)d."),
+    "destroy": gettext_lazy("Removed: %(count)d."),
+}
 
 
 def _list_url(request: HttpRequest) -> str:
@@ -113,7 +131,7 @@ def _act(request: HttpRequest, action: str, ident: str) -> str:
     done, run = ACTIONS[action]
     engine_id = target(request, KIND, ident, RULES[action])
     run(environment(request), engine_id, request)
-    return f"Container '{ident}' {done}."
+    return str(done) % {"name": ident}
 
 
 @page
@@ -138,7 +156,7 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
     chosen = request.POST.getlist("ids")[:200]
     back = next_url(request, _list_url(request))
     if action not in BULK_ACTIONS or not chosen:
-        messages.error(request, "Select containers, then an action.")
+        messages.error(request, _("Select containers, then an action."))
         return HttpResponseRedirect(back)
     done, failed = [], []
     for ident in chosen:
@@ -148,7 +166,7 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
         except PortalError as exc:
             failed.append(f"{ident[:12]}: {exc.detail}")
     if done:
-        messages.success(request, f"{ACTIONS[action][0].capitalize()}: {len(done)}.")
+        messages.success(request, BULK_DONE[action] % {"count": len(done)})
     for reason in failed:
         messages.error(request, reason)
     return HttpResponseRedirect(back)
@@ -219,7 +237,7 @@ def container_logs(request: HttpRequest, ident: str) -> HttpResponse:
     try:
         query = _log_query(request)
     except serializers.ValidationError as exc:
-        messages.error(request, f"Logs: {exc.detail}")
+        messages.error(request, _("Logs: %s") % exc.detail)
         query = _log_query_default()
     engine_id = context["c"]["Id"]
     ws_params = {key: str(value).lower() for key, value in query.items()}
@@ -288,8 +306,12 @@ def _create(request: HttpRequest, form: ContainerCreateForm) -> HttpResponse | N
             return redirect("portal:container", exc.details["id"])
         form.error_for(str(exc.details.get("field", "")), str(exc.detail))
         return None
-    verb = "created and started" if created["started"] else "created"
-    messages.success(request, f"Container '{created['name']}' {verb}.")
+    done = (
+        _("Container '%s' created and started.")
+        if created["started"]
+        else _("Container '%s' created.")
+    )
+    messages.success(request, done % created["name"])
     return redirect("portal:container", created["name"] or created["id"])
 
 
@@ -304,3 +326,35 @@ def container_create(request: HttpRequest) -> HttpResponse:
     context = {"form": form, **_create_choices(request)}
     status = 400 if form.errors else 200
     return show(request, "portal/containers/create.html", context, status=status)
+
+
+@page
+@require_GET
+def container_stats(request: HttpRequest, ident: str) -> HttpResponse:
+    """Live charts of one container, fed by its stats WebSocket."""
+    context = _detail_context(request, ident)
+    engine_id = context["c"]["Id"]
+    context.update(
+        tab="stats",
+        stats_ws=_ws_url(request, f"/ws/containers/{engine_id}/stats/"),
+    )
+    return show(request, "portal/containers/stats.html", context)
+
+
+@page
+@require_GET
+def container_terminal(request: HttpRequest, ident: str) -> HttpResponse:
+    """An interactive shell in the container, for those who may operate it.
+
+    The exec WebSocket asks the same verb (and the exec policy) again.
+    """
+    context = _detail_context(request, ident)
+    if "operate" not in context["verbs"]:
+        raise access.AccessDenied(_("You may not open a terminal in this container."))
+    engine_id = context["c"]["Id"]
+    context.update(
+        tab="terminal",
+        exec_ws=_ws_url(request, f"/ws/containers/{engine_id}/exec/"),
+        style_nonce=style_nonce(request),
+    )
+    return show(request, "portal/containers/terminal.html", context)

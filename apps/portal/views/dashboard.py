@@ -10,12 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from apps.accounts import access
 from apps.audit.models import AuditLog
 from apps.containers.services import containers, images, networks, system, volumes
+from apps.jobs.permissions import visible_jobs
 
 from ..pages import environment, page, portal_user, require, show
 from ..tables import container_counts
 
 logger = logging.getLogger("dockpilot.portal.views.dashboard")
 RECENT_AUDIT = 8
+RECENT_JOBS = 5
 
 
 def _resources(request: HttpRequest) -> dict[str, Any]:
@@ -49,6 +51,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "facts": system.engine_facts(env),
         **_resources(request),
+        # Jobs are seen as on the jobs page: one's own, admins every one.
+        "recent_jobs": visible_jobs(portal_user(request)).order_by("-queued_at")[
+            :RECENT_JOBS
+        ],
     }
     if access.is_admin(request.user):
         context["recent_audit"] = AuditLog.objects.order_by("-timestamp")[:RECENT_AUDIT]

@@ -7,6 +7,7 @@ import logging
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import access
@@ -31,5 +32,5 @@ def environment_pick(request: HttpRequest) -> HttpResponse:
         portal_user(request), request.POST.get("environment")
     )
     request.session[ENVIRONMENT_KEY] = chosen.name
-    messages.info(request, f"Showing environment '{chosen.name}'.")
+    messages.info(request, _("Showing environment '%s'.") % chosen.name)
     return redirect("portal:dashboard")

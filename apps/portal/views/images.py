@@ -8,9 +8,11 @@ import logging
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.containers.api.images import ImageViewSet
+from apps.containers.api.jobs import ImageJobViewSet
 from apps.containers.api.serializers.images import TagSerializer
 from apps.containers.services import containers
 from apps.containers.services import images as service
@@ -46,6 +48,7 @@ def image_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "q": request.GET.get("q", ""),
         "can_change": may(request, RULES["destroy"]),
+        "can_pull": may(request, ImageJobViewSet.access_rules["pull"]),
     }
     return show(request, "portal/images/list.html", context)
 
@@ -60,7 +63,7 @@ def image_detail(request: HttpRequest, ref: str) -> HttpResponse:
             body = form.validate_with(TagSerializer, form.body())
             if body is not None:
                 tagged = service.tag_image(env, ref, request=request, **body)
-                messages.success(request, f"Tagged as {tagged['reference']}.")
+                messages.success(request, _("Tagged as %s.") % tagged["reference"])
                 return redirect("portal:image", ref)
     document = service.inspect_image(env, ref)
     context = {
@@ -83,8 +86,12 @@ def image_remove(request: HttpRequest, ref: str) -> HttpResponse:
     result = service.remove_image(env, ref, force=force, noprune=False, request=request)
     messages.success(
         request,
-        f"Image '{ref}': {len(result['untagged'])} tags removed, "
-        f"{len(result['deleted'])} layers deleted.",
+        _("Image '%(ref)s': %(tags)d tags removed, %(layers)d layers deleted.")
+        % {
+            "ref": ref,
+            "tags": len(result["untagged"]),
+            "layers": len(result["deleted"]),
+        },
     )
     return redirect("portal:images")
 
@@ -97,7 +104,10 @@ def image_prune(request: HttpRequest) -> HttpResponse:
     result = service.prune_images(env, all_unused=every, labels=[], request=request)
     messages.success(
         request,
-        f"Pruned {len(result['deleted'])} images, "
-        f"{result['space_reclaimed'] // (1024 * 1024)} MB reclaimed.",
+        _("Pruned %(count)d images, %(mb)d MB reclaimed.")
+        % {
+            "count": len(result["deleted"]),
+            "mb": result["space_reclaimed"] // (1024 * 1024),
+        },
     )
     return redirect("portal:images")

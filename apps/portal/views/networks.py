@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import access
@@ -37,7 +38,7 @@ def network_list(request: HttpRequest) -> HttpResponse:
             body = form.validate_with(NetworkCreateSerializer, form.body())
             if body is not None:
                 created = service.create_network(env, body, request=request)
-                messages.success(request, f"Network '{created['name']}' created.")
+                messages.success(request, _("Network '%s' created.") % created["name"])
                 return redirect("portal:networks")
     seen = access.filter_visible(
         portal_user(request), env, KIND, service.list_networks(env)
@@ -93,13 +94,21 @@ def network_connect(request: HttpRequest, ident: str, how: str) -> HttpResponse:
         form.validate_with(ConnectSerializer, form.body()) if form.is_valid() else None
     )
     if body is None:
-        messages.error(request, "Give the name or id of a container.")
+        messages.error(request, _("Give the name or id of a container."))
         return redirect("portal:network", ident)
     if how == "connect":
         service.connect_container(env, found, request=request, **body)
     else:
         service.disconnect_container(env, found, request=request, **body)
-    messages.success(request, f"Container '{body['container']}' {how}ed.")
+    messages.success(
+        request,
+        (
+            _("Container '%s' connected.")
+            if how == "connect"
+            else _("Container '%s' disconnected.")
+        )
+        % body["container"],
+    )
     return redirect("portal:network", ident)
 
 
@@ -109,7 +118,7 @@ def network_remove(request: HttpRequest, ident: str) -> HttpResponse:
     env = require(request, RULES["list"])
     found = target(request, KIND, ident, RULES["destroy"])
     service.remove_network(env, found, request=request)
-    messages.success(request, f"Network '{ident}' removed.")
+    messages.success(request, _("Network '%s' removed.") % ident)
     return redirect("portal:networks")
 
 
@@ -118,5 +127,5 @@ def network_remove(request: HttpRequest, ident: str) -> HttpResponse:
 def network_prune(request: HttpRequest) -> HttpResponse:
     env = require(request, RULES["prune"])
     result = service.prune_networks(env, labels=[], request=request)
-    messages.success(request, f"Pruned {len(result['deleted'])} unused networks.")
+    messages.success(request, _("Pruned %d unused networks.") % len(result["deleted"]))
     return redirect("portal:networks")

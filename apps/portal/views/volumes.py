@@ -8,6 +8,7 @@ import logging
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import access
@@ -33,7 +34,7 @@ def volume_list(request: HttpRequest) -> HttpResponse:
             body = form.validate_with(VolumeCreateSerializer, form.body())
             if body is not None:
                 created = service.create_volume(env, request=request, **body)
-                messages.success(request, f"Volume '{created['name']}' created.")
+                messages.success(request, _("Volume '%s' created.") % created["name"])
                 return redirect("portal:volumes")
     seen = access.filter_visible(
         portal_user(request), env, KIND, service.list_volumes(env), key="name"
@@ -68,7 +69,7 @@ def volume_remove(request: HttpRequest, name: str) -> HttpResponse:
     env = require(request, RULES["list"])
     found = target(request, KIND, name, RULES["destroy"])
     service.remove_volume(env, found, force=False, request=request)
-    messages.success(request, f"Volume '{found}' removed.")
+    messages.success(request, _("Volume '%s' removed.") % found)
     return redirect("portal:volumes")
 
 
@@ -77,5 +78,5 @@ def volume_remove(request: HttpRequest, name: str) -> HttpResponse:
 def volume_prune(request: HttpRequest) -> HttpResponse:
     env = require(request, RULES["prune"])
     result = service.prune_volumes(env, labels=[], request=request)
-    messages.success(request, f"Pruned {len(result['deleted'])} unused volumes.")
+    messages.success(request, _("Pruned %d unused volumes.") % len(result["deleted"]))
     return redirect("portal:volumes")

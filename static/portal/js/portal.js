@@ -7,6 +7,17 @@
   "use strict";
 
   var MAX_RECONNECTS = 10;
+  var STRINGS = null;
+
+  /* A text in the page's language (apps/portal/strings.py), by its English
+   * wording; the English itself when the page brought no translation. */
+  function t(text) {
+    if (STRINGS === null) {
+      var block = document.getElementById("dockpilot-strings");
+      try { STRINGS = block ? JSON.parse(block.textContent) : {}; } catch (error) { STRINGS = {}; }
+    }
+    return STRINGS[text] || text;
+  }
 
   /* Open a stream of the portal's WebSocket API and acknowledge every message
    * (the server stops sending past its window otherwise). Reconnects a bounded
@@ -158,10 +169,10 @@
     pause.hidden = false;
     pause.addEventListener("click", function () {
       paused = !paused;
-      pause.textContent = paused ? "Resume" : "Pause";
+      pause.textContent = paused ? t("Resume") : t("Pause");
       if (!paused) { append(held); held = []; }
     });
-    if (status) { status.textContent += " Following live."; }
+    if (status) { status.textContent += " " + t("Following live."); }
     subscribe(path, function (message) {
       if (message.type !== "log") { return; }
       if (paused) { held = held.concat(message.lines); return; }
@@ -180,5 +191,5 @@
     var table = document.getElementById("containers");
     if (table) { table.dataset.watching = "1"; }
   });
-  window.DockPilot = { subscribe: subscribe };
+  window.DockPilot = { subscribe: subscribe, t: t };
 })();

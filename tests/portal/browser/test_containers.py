@@ -1,121 +1,16 @@
 """The pages in a real browser: Chromium driven by Playwright, against Daphne
-and the real engine. Screenshots go to the temporary directory for a person
-to look at (their paths are printed)."""
+and the real engine (fixtures in conftest.py)."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+import re
 
-import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import LABELS, RUN_ID
 
-from .browser import (
-    ADMIN_PASSWORD,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    LivePortal,
-    require_chromium,
-    start_portal,
-    stop_portal,
-)
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-VIEWER_PASSWORD = "a-long-viewer-password"
-SCREENSHOTS = Path(tempfile.gettempdir()) / "dockpilot-screenshots"
-# Collects Content-Security-Policy violations the page reports, before any
-# page script runs (Playwright's init scripts are not subject to the CSP).
-CSP_PROBE = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
-});
-"""
-
-
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory, docker_client) -> Iterator[LivePortal]:
-    require_chromium()
-    live, process = start_portal(tmp_path_factory.mktemp("portal"))
-    live.manage(
-        "shell",
-        "-c",
-        "from apps.accounts.models import User; "
-        "from apps.containers.environments import default_environment; "
-        "from guardian.shortcuts import assign_perm; "
-        f"u = User.objects.create_user('vera', password='{VIEWER_PASSWORD}', "
-        "role='viewer'); "
-        "assign_perm('containers.view_environment', u, default_environment())",
-    )
-    try:
-        yield live
-    finally:
-        stop_portal(process)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    with playwright_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-class Problems:
-    """Console errors and CSP violations seen by a page."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.console: list[str] = []
-        page.on("console", self._console)
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            self.console.append(message.text)
-
-    def csp(self) -> list[str]:
-        reported = self.page.evaluate("window.__cspViolations || []")
-        logged = [text for text in self.console if "Content Security Policy" in text]
-        return reported + logged
-
-
-@pytest.fixture
-def page(browser) -> Iterator[tuple[Any, Problems]]:
-    context = browser.new_context(viewport={"width": 1360, "height": 860})
-    context.add_init_script(CSP_PROBE)
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    problems = Problems(tab)
-    yield tab, problems
-    context.close()
-
-
-def log_in(tab: Any, portal: LivePortal, username: str, password: str) -> None:
-    tab.goto(portal.base + "/")
-    assert "/login/" in tab.url
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", password)
-    tab.click("button[type=submit]")
-    tab.wait_for_url(portal.base + "/")
-
-
-def screenshot(tab: Any, name: str, full_page: bool = True) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=full_page)
-    print(f"screenshot: {path}")
-    return path
-
-
-def row(tab: Any, name: str) -> Any:
-    return tab.locator(f"tr[data-container='{name}']")
+from .chromium import ADMIN_PASSWORD
+from .conftest import VIEWER_PASSWORD, log_in, row, screenshot
 
 
 def test_an_admin_logs_in_and_sees_the_dashboard_under_the_csp(portal, page):
@@ -202,4 +97,40 @@ def test_a_viewer_sees_no_change_buttons(portal, page):
     assert tab.locator("a", has_text="New container").count() == 0
     assert tab.locator("button[data-action]").count() == 0
     assert tab.locator("nav a", has_text="Audit log").count() == 0
+    assert problems.csp() == []
+
+
+def test_the_stats_page_draws_live_charts(portal, page, make_container, unique_name):
+    tab, problems = page
+    make_container(unique_name)
+    log_in(tab, portal, "admin", ADMIN_PASSWORD)
+
+    tab.goto(portal.base + f"/containers/{unique_name}/stats/")
+
+    # Two samples make a line; the engine sends one a second.
+    expect(tab.locator("#stats")).to_have_attribute(
+        "data-samples", re.compile(r"^([3-9]|\d\d+)$"), timeout=20_000
+    )
+    assert tab.locator("#stats canvas").count() == 4
+    expect(tab.locator("[data-stat=cpu]")).to_contain_text("%")
+    expect(tab.locator("[data-stat=memory]")).to_contain_text("B")
+    screenshot(tab, "container-stats")
+    assert problems.csp() == []
+
+
+def test_echo_in_the_terminal_shows_its_result(
+    portal, page, make_container, unique_name
+):
+    tab, problems = page
+    make_container(unique_name)
+    log_in(tab, portal, "admin", ADMIN_PASSWORD)
+
+    tab.goto(portal.base + f"/containers/{unique_name}/terminal/")
+    expect(tab.locator("[data-terminal-status]")).to_have_text("Connected.")
+    tab.locator("#terminal").click()
+    # The shell computes 6*7: the typed line alone cannot show "dp-42-ok".
+    tab.keyboard.type("echo dp-$((6*7))-ok\n")
+
+    expect(tab.locator("#terminal .xterm-rows")).to_contain_text("dp-42-ok")
+    screenshot(tab, "container-terminal")
     assert problems.csp() == []

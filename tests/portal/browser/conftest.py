@@ -1,0 +1,134 @@
+"""Fixtures of the browser tests: a live portal, Chromium, logged-in tabs.
+
+Screenshots go to ``artifacts/screenshots/`` at the top of the repository
+(git ignores it), for a person to look at; their paths are printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .chromium import (
+    ADMIN_PASSWORD,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LivePortal,
+    require_chromium,
+    start_portal,
+    stop_portal,
+)
+
+__all__ = ["ADMIN_PASSWORD"]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+# Live data takes a few seconds; every wait stays bounded.
+playwright_api.expect.set_options(timeout=15_000)
+
+VIEWER_PASSWORD = "a-long-viewer-password"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
+# Collects Content-Security-Policy violations the page reports, before any
+# page script runs (Playwright's init scripts are not subject to the CSP).
+CSP_PROBE = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory, docker_client) -> Iterator[LivePortal]:
+    require_chromium()
+    live, process = start_portal(tmp_path_factory.mktemp("portal"))
+    live.manage(
+        "shell",
+        "-c",
+        "from apps.accounts.models import User; "
+        "from apps.containers.environments import default_environment; "
+        "from guardian.shortcuts import assign_perm; "
+        f"u = User.objects.create_user('vera', password='{VIEWER_PASSWORD}', "
+        "role='viewer'); "
+        "assign_perm('containers.view_environment', u, default_environment())",
+    )
+    try:
+        yield live
+    finally:
+        stop_portal(process)
+
+
+# Package scope: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and the asyncio tests that follow need none.
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    require_chromium()
+    with playwright_api.sync_playwright() as driver:
+        chromium = driver.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+class Problems:
+    """Console errors and CSP violations seen by a page."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.console: list[str] = []
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.console.append(message.text)
+
+    def csp(self) -> list[str]:
+        reported = self.page.evaluate("window.__cspViolations || []")
+        logged = [text for text in self.console if "Content Security Policy" in text]
+        return reported + logged
+
+
+def open_tab(browser: Any, **options: Any) -> tuple[Any, Any, Problems]:
+    """A new browser context (its own cookies) and a tab that records problems."""
+    context = browser.new_context(
+        **{"viewport": {"width": 1360, "height": 860}, **options}
+    )
+    context.add_init_script(CSP_PROBE)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    return context, tab, Problems(tab)
+
+
+@pytest.fixture
+def page(browser) -> Iterator[tuple[Any, Problems]]:
+    context, tab, problems = open_tab(browser)
+    yield tab, problems
+    context.close()
+
+
+def log_in(tab: Any, portal: LivePortal, username: str, password: str) -> None:
+    tab.goto(portal.base + "/")
+    assert "/login/" in tab.url
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", password)
+    tab.click("button[type=submit]")
+    tab.wait_for_url(portal.base + "/")
+
+
+def screenshot(
+    tab: Any, name: str, full_page: bool = True, folder: str = "flows"
+) -> Path:
+    """Write a PNG under artifacts/screenshots/<folder>/ and print its path."""
+    target = SCREENSHOTS / folder if folder else SCREENSHOTS
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=full_page)
+    print(f"screenshot: {path}")
+    return path
+
+
+def row(tab: Any, name: str) -> Any:
+    return tab.locator(f"tr[data-container='{name}']")
