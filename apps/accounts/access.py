@@ -34,6 +34,7 @@ from guardian.shortcuts import get_objects_for_user
 from apps.containers.engine import engine_for
 from apps.containers.environments import environment_missing, resolve_environment
 from apps.containers.models import Environment, ResourceKind, ResourceOwnership
+from apps.tunnels.models import TunnelConfig
 from dockpilot.errors import NotFound, PortalError
 
 from .models import Role, Team, User
@@ -112,6 +113,8 @@ def held(user: Any, obj: models.Model) -> set[str]:
 
     verbs: set[str] = set()
     if isinstance(obj, ResourceOwnership) and owns(user, obj):
+        verbs.update(VERBS)
+    if isinstance(obj, TunnelConfig) and obj.owner_id == user.pk:
         verbs.update(VERBS)
 
     for codename in ObjectPermissionChecker(user).get_perms(obj):
@@ -301,6 +304,50 @@ def can(user: Any, environment: Environment, kind: str, ident: str, verb: str) -
     except (NotFound, AccessDenied):
         return False
     return True
+
+
+# Tunnels --------------------------------------------------------------------
+
+
+def visible_tunnels(user: Any) -> models.QuerySet[TunnelConfig]:
+    """Tunnels ``user`` may see: their own and granted ones, in environments
+    they reach; admins see every one."""
+    queryset = TunnelConfig.objects.select_related("owner", "environment")
+    if is_admin(user):
+        return queryset
+    if not _active(user):
+        return queryset.none()
+    codenames = [permission_codename(TunnelConfig, verb) for verb in VERBS]
+    granted = get_objects_for_user(
+        user,
+        codenames,
+        klass=TunnelConfig,
+        any_perm=True,
+        accept_global_perms=False,
+        with_superuser=False,
+    ).values_list("pk", flat=True)
+    mine = models.Q(owner=user) | models.Q(pk__in=list(granted))
+    return queryset.filter(mine, environment__in=visible_environments(user))
+
+
+def check_tunnel(user: Any, tunnel: TunnelConfig, verb: str) -> None:
+    """Raise 404 if ``user`` cannot see ``tunnel``, 403 if not allowed ``verb``."""
+    verbs = held(user, tunnel) if held(user, tunnel.environment) else set()
+    if not verbs:
+        raise NotFound(f"tunnel '{tunnel.pk}' does not exist.", code="not_found")
+    if verb not in verbs or not role_allows(user, verb):
+        raise _refusal(user, verb, f"tunnel '{tunnel.name}'")
+
+
+def may_create_tunnel(
+    user: Any, environment: Environment, container: str
+) -> tuple[str, str]:
+    """A tunnel exposes a container: its creator must operate that container.
+
+    Returns the container's engine id and name; raises as ``check`` does.
+    """
+    engine_id = check(user, environment, "container", container, "operate")
+    return engine_id, resolve(environment, "container", engine_id)[1]
 
 
 # Keeping ownership in step with the engine ----------------------------------

@@ -61,6 +61,13 @@ class Action(models.TextChoices):
     GRANT_DELETE = "grant.delete"
     OWNERSHIP_ASSIGN = "ownership.assign"
     OWNERSHIP_DELETE = "ownership.delete"
+    TUNNEL_CREATE = "tunnel.create"
+    TUNNEL_UPDATE = "tunnel.update"
+    TUNNEL_DELETE = "tunnel.delete"
+    TUNNEL_START = "tunnel.start"
+    TUNNEL_STOP = "tunnel.stop"
+    TUNNEL_RESTART = "tunnel.restart"
+    TUNNEL_FAIL = "tunnel.fail"
 
 
 class Outcome(models.TextChoices):

@@ -12,6 +12,8 @@ class Kind(models.TextChoices):
     PULL = "pull"
     BUILD = "build"
     PRUNE = "prune"
+    TUNNEL_START = "tunnel_start"
+    TUNNEL_STOP = "tunnel_stop"
 
 
 class Status(models.TextChoices):

@@ -40,12 +40,19 @@ RUNNERS = {
     "pull": "apps.containers.services.pulls.run_pull",
     "build": "apps.containers.services.builds.run_build",
     "prune": "apps.containers.services.prunes.run_prune",
+    "tunnel_start": "apps.tunnels.services.run_start",
+    "tunnel_stop": "apps.tunnels.services.run_stop",
 }
 
 
 # What the audit row of a finished job names as its resource; a prune names
 # what it pruned (containers, images, ...).
-_AUDIT_RESOURCE = {"pull": "image", "build": "image"}
+_AUDIT_RESOURCE = {
+    "pull": "image",
+    "build": "image",
+    "tunnel_start": "tunnel",
+    "tunnel_stop": "tunnel",
+}
 
 
 class JobFailed(Exception):
