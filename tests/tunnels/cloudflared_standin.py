@@ -43,12 +43,13 @@ def quick(url: str) -> None:
     log("INF Requesting new quick Tunnel on trycloudflare.com...")
     log("INF +" + "-" * 60 + "+")
     log(
-        "INF |  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |"
+        "INF |  Your quick Tunnel has been created! Visit it at "
+        "(it may take some time to be reachable):  |"
     )
     log(f"INF |  {public}  |")
     log("INF +" + "-" * 60 + "+")
     try:
-        with urllib.request.urlopen(url + "/", timeout=5) as answer:  # noqa: S310
+        with urllib.request.urlopen(url + "/", timeout=5) as answer:
             log(f"INF origin {url} answered {answer.status}")
     except OSError as exc:
         log(f"ERR origin {url} unreachable: {exc}")
@@ -63,7 +64,8 @@ def named(token: str) -> None:
         sys.exit(1)
     log(f"INF Starting tunnel tunnelID={tunnel_id}")
     log(
-        f"INF Registered tunnel connection connIndex=0 tunnelID={tunnel_id} location=test protocol=quic"
+        f"INF Registered tunnel connection connIndex=0 tunnelID={tunnel_id} "
+        "location=test protocol=quic"
     )
 
 

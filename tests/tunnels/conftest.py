@@ -28,13 +28,13 @@ from .cloudflare_api import CloudflareState, StandInCloudflare
 
 HERE = Path(__file__).resolve().parent
 STANDIN = HERE / "cloudflared_standin.py"
-CF_TOKEN = "cf-api-token-" + uuid.uuid4().hex  # noqa: S105 - a test's own
+CF_TOKEN = "cf-api-token-" + uuid.uuid4().hex
 CF_ACCOUNT = "acct" + RUN_ID
 CF_ZONE = "zone" + RUN_ID
 
 
 def _keygen(path: Path) -> None:
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [
             require("ssh-keygen", "openssh-client"),
             "-q",
@@ -85,13 +85,13 @@ def sshd(tmp_path_factory) -> Iterator[Sshd]:
     # sshd insists on its privilege separation folder.
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     log = (folder / "sshd.log").open("w")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [binary, "-D", "-e", "-f", str(folder / "sshd_config")],
         stdout=log,
         stderr=log,
     )
     wait_for_port(port, process)
-    fingerprint = subprocess.run(  # noqa: S603
+    fingerprint = subprocess.run(
         ["ssh-keygen", "-l", "-E", "sha256", "-f", str(folder / "host_key.pub")],
         capture_output=True,
         text=True,
@@ -138,7 +138,7 @@ def http_container(make_container, operator_user, docker_client, unique_name):
 
 
 def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=3) as answer:  # noqa: S310 - loopback
+    with urllib.request.urlopen(url, timeout=3) as answer:
         return answer.read().decode()
 
 
