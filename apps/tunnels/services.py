@@ -370,6 +370,8 @@ def stop_now(tunnel: TunnelConfig, reason: str = "") -> None:
         supervision.terminate(process)
     if tunnel.sidecar_id:
         sidecar.remove(tunnel, tunnel.sidecar_id)
+    # The plain copy of an SSH key exists only while its process needs it.
+    (supervision.folder(tunnel.pk) / "id_key").unlink(missing_ok=True)
     TunnelConfig.objects.filter(pk=tunnel.pk).update(
         status=TunnelStatus.STOPPED,
         status_reason=reason,
