@@ -250,7 +250,14 @@ def submit_start(tunnel: TunnelConfig, *, request: HttpRequest) -> Job:
             f"tunnel '{tunnel.name}' is already {tunnel.status}.",
             code="tunnel_not_stopped",
         )
-    return _submit(tunnel, Kind.TUNNEL_START, Action.TUNNEL_START, request)
+    try:
+        return _submit(tunnel, Kind.TUNNEL_START, Action.TUNNEL_START, request)
+    except Exception:
+        # Not queued (the engine is down): the tunnel is as it was.
+        TunnelConfig.objects.filter(pk=tunnel.pk).update(
+            status=tunnel.status, desired_running=False
+        )
+        raise
 
 
 def submit_stop(tunnel: TunnelConfig, *, request: HttpRequest) -> Job:
@@ -263,7 +270,11 @@ def submit_stop(tunnel: TunnelConfig, *, request: HttpRequest) -> Job:
             f"tunnel '{tunnel.name}' is {tunnel.status}: nothing to stop.",
             code="tunnel_not_running",
         )
-    return _submit(tunnel, Kind.TUNNEL_STOP, Action.TUNNEL_STOP, request)
+    try:
+        return _submit(tunnel, Kind.TUNNEL_STOP, Action.TUNNEL_STOP, request)
+    except Exception:
+        TunnelConfig.objects.filter(pk=tunnel.pk).update(desired_running=True)
+        raise
 
 
 def _submit(tunnel: TunnelConfig, kind: str, action: str, request: HttpRequest) -> Job:
@@ -466,11 +477,24 @@ def _check_one(tunnel: TunnelConfig) -> int:
             return 0
         _dropped(tunnel, now)
     if tunnel.status == TunnelStatus.STARTING and tunnel.next_restart_at is None:
+        _fail_if_start_job_ended(tunnel)
         return 0  # a start job is at work
     if tunnel.next_restart_at and tunnel.next_restart_at > now:
         return 0
     _restart(tunnel)
     return 1
+
+
+def _fail_if_start_job_ended(tunnel: TunnelConfig) -> None:
+    # A start job whose worker died is marked errored by the job reaper;
+    # the tunnel it left "starting" is failed here, with that reason.
+    job = (
+        Job.objects.filter(kind=Kind.TUNNEL_START, params__tunnel=tunnel.pk)
+        .order_by("-queued_at")
+        .first()
+    )
+    if job is not None and job.finished:
+        _mark_failed(tunnel, f"the start job ended {job.status}: {job.error}")
 
 
 def _forgive(tunnel: TunnelConfig, now: Any) -> None:
@@ -568,7 +592,16 @@ def container_removed(environment: Environment, engine_id: str) -> int:
         )
     )
     for tunnel in tunnels:
-        _tear_down_for_removal(tunnel)
+        try:
+            _tear_down_for_removal(tunnel)
+        except PortalError as exc:
+            # The container is gone either way; what the provider still
+            # holds stays listed, so deleting the tunnel later retries.
+            TunnelConfig.objects.filter(pk=tunnel.pk).update(
+                status_reason=f"its container was removed; teardown failed: "
+                f"{exc.detail}"[:2000]
+            )
+            logger.warning("teardown of tunnel %s failed: %s", tunnel.pk, exc)
     return len(tunnels)
 
 

@@ -1,0 +1,41 @@
+"""The beat check on its own: a start job whose worker died fails its tunnel."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from apps.containers.environments import default_environment
+from apps.jobs.models import Job, Status
+from apps.tunnels import services
+from apps.tunnels.models import TunnelConfig, TunnelStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_tunnel_left_starting_by_a_dead_start_job_is_marked_failed(operator_user):
+    tunnel = TunnelConfig.objects.create(
+        name="orphan",
+        owner=operator_user,
+        environment=default_environment(),
+        provider="cloudflare_quick",
+        container_id="0" * 64,
+        target_port=80,
+        status=TunnelStatus.STARTING,
+        desired_running=True,
+    )
+    Job.objects.create(
+        id=uuid.uuid4(),
+        kind="tunnel_start",
+        target=tunnel.name,
+        params={"tunnel": tunnel.pk},
+        status=Status.ERRORED,
+        error="The worker w1 stopped answering",
+    )
+
+    services.check_tunnels()
+
+    tunnel.refresh_from_db()
+    assert tunnel.status == TunnelStatus.FAILED
+    assert "start job ended errored: The worker w1" in tunnel.status_reason
