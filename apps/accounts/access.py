@@ -409,6 +409,15 @@ def forget_named(environment: Environment, kind: str, names: Iterable[str]) -> i
     return forget(environment, kind, list(engine_ids))
 
 
+def drop_tunnel_grants(tunnel: TunnelConfig) -> None:
+    """Remove the grants on a tunnel that is being deleted."""
+    content_type = ContentType.objects.get_for_model(TunnelConfig)
+    for model in (UserObjectPermission, GroupObjectPermission):
+        model.objects.filter(
+            content_type=content_type, object_pk=str(tunnel.pk)
+        ).delete()
+
+
 def drop_environment_grants(environment: Environment) -> None:
     """Remove the grants on an environment that is being deleted."""
     content_type = ContentType.objects.get_for_model(Environment)

@@ -7,7 +7,8 @@ on the container). ``dockpilot.tunnel.provider`` picks the provider
 (default ``cloudflare_quick``); ``dockpilot.tunnel.template`` names a
 tunnel of that user in the same environment whose provider, options and
 secrets are copied (how a named Cloudflare or SSH tunnel gets its account
-or server). Removing the container removes the tunnel.
+or server). Removing the container removes the tunnel. Deleting an environment stops
+and tears down its tunnels before they are deleted with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from apps.containers.engine import engine_for
@@ -36,6 +38,14 @@ TEMPLATE = "dockpilot.tunnel.template"
 @receiver(container_removed)
 def _removed(sender: Any, environment: Environment, engine_id: str, **_: Any) -> None:
     services.container_removed(environment, engine_id)
+
+
+@receiver(pre_delete, sender=Environment)
+def _environment_deleted(sender: Any, instance: Environment, **_: Any) -> None:
+    # Its tunnels go with it (cascade): their processes and what they made
+    # at the provider must not outlive them.
+    for tunnel in TunnelConfig.objects.filter(environment=instance):
+        services.discard(tunnel, reason="its environment was deleted")
 
 
 @receiver(container_started)

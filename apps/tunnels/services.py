@@ -222,6 +222,7 @@ def delete_tunnel(tunnel: TunnelConfig, *, request: HttpRequest) -> None:
                 code="tunnel_running",
             )
         _teardown(tunnel)
+        access.drop_tunnel_grants(tunnel)
         tunnel.delete()
 
 
@@ -617,7 +618,19 @@ def _tear_down_for_removal(tunnel: TunnelConfig) -> None:
         stop_now(tunnel, reason=reason)
         _teardown(tunnel)
         if tunnel.from_labels:
+            access.drop_tunnel_grants(tunnel)
             tunnel.delete()
+
+
+def discard(tunnel: TunnelConfig, reason: str) -> None:
+    """Stop and tear down a tunnel that is about to be deleted with its
+    environment; a provider that refuses is logged, not fatal."""
+    try:
+        stop_now(tunnel, reason=reason)
+        _teardown(tunnel)
+    except PortalError as exc:
+        logger.warning("teardown of tunnel %s failed: %s", tunnel.pk, exc)
+    access.drop_tunnel_grants(tunnel)
 
 
 def forget_removed_targets() -> int:

@@ -20,6 +20,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from apps.audit.models import Action
 from apps.audit.services import audited
 from apps.containers.models import Environment, ResourceOwnership
+from apps.tunnels.models import TunnelConfig
 from dockpilot.errors import BadRequest, NotFound
 
 from .. import access
@@ -27,7 +28,7 @@ from ..models import Team, User
 
 logger = logging.getLogger("dockpilot.accounts.services.grants")
 
-OBJECT_TYPES = ("environment", *access.KINDS)
+OBJECT_TYPES = ("environment", *access.KINDS, "tunnel")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Target:
     def label(self) -> dict[str, Any]:
         if isinstance(self.obj, ResourceOwnership):
             ident, name = self.obj.engine_id, self.obj.name
+        elif isinstance(self.obj, TunnelConfig):
+            ident, name = str(self.obj.pk), self.obj.name
         else:
             ident, name = str(self.obj.pk), str(self.obj)
         return {
@@ -63,6 +66,12 @@ def find_target(
     if object_type == "environment":
         env = access.environment_for(actor, object_id)
         return Target(object_type, env, env)
+    if object_type == "tunnel":
+        tunnels = access.visible_tunnels(actor)
+        tunnel = tunnels.filter(pk=object_id).first() if object_id.isdigit() else None
+        if tunnel is None:
+            raise NotFound(f"tunnel '{object_id}' does not exist.", code="not_found")
+        return Target(object_type, tunnel.environment, tunnel)
     if object_type not in access.KINDS:
         raise BadRequest(
             f"object_type: give one of {', '.join(OBJECT_TYPES)}.",
@@ -148,6 +157,8 @@ def _target_of(row: Any) -> Target | None:
         return Target("environment", obj, obj)
     if isinstance(obj, ResourceOwnership):
         return Target(obj.kind, obj.environment, obj)
+    if isinstance(obj, TunnelConfig):
+        return Target("tunnel", obj.environment, obj)
     return None
 
 
@@ -168,7 +179,7 @@ def list_grants(actor: User) -> list[dict[str, Any]]:
     """Grants the actor may see: all for admins, else those they could revoke."""
     types = [
         ContentType.objects.get_for_model(model)
-        for model in (Environment, ResourceOwnership)
+        for model in (Environment, ResourceOwnership, TunnelConfig)
     ]
     listed = []
     for prefix, row in _grant_rows(types):
@@ -192,6 +203,8 @@ def _manages(actor: User, target: Target) -> bool:
     if access.is_admin(actor):
         return True
     row = target.obj
+    if isinstance(row, TunnelConfig):
+        return bool(row.owner_id == actor.pk)
     return isinstance(row, ResourceOwnership) and access.owns(actor, row)
 
 
