@@ -177,6 +177,10 @@ def refused(port: int, seconds: float = 10) -> bool:
 class Worker:
     process: subprocess.Popen
     log: Path
+    env: dict[str, str]
+
+    def restart(self) -> None:
+        self.process = start_worker(self.env, self.log, f"dpt-tunnels-{RUN_ID}")
 
 
 @pytest.fixture
@@ -192,7 +196,7 @@ def tunnel_worker(transactional_db, tmp_path) -> Iterator[Worker]:
         "DOCKPILOT_SECRET_KEY": settings.SECRET_KEY,
     }
     log = tmp_path / "worker.log"
-    worker = Worker(start_worker(env, log, f"dpt-tunnels-{RUN_ID}"), log)
+    worker = Worker(start_worker(env, log, f"dpt-tunnels-{RUN_ID}"), log, env)
     yield worker
     stop(worker.process)
 

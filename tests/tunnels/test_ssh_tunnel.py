@@ -19,7 +19,7 @@ from apps.jobs.models import Status
 from apps.tunnels import services, supervision
 from apps.tunnels.models import TunnelConfig, TunnelStatus
 from tests.jobs.conftest import wait_finished
-from tests.jobs.services import free_port
+from tests.jobs.services import free_port, stop
 
 from .conftest import fetch_until, refused
 
@@ -164,3 +164,29 @@ def test_repeated_failures_mark_the_tunnel_failed_with_the_reason(
         ).count()
         == 2
     )
+
+
+def test_the_ssh_process_outlives_its_worker_and_a_new_worker_stops_it(
+    operator_client, sshd, http_container, tunnel_worker, cleanup_tunnels
+):
+    remote_port = free_port()
+    created = operator_client.post(
+        "/api/v1/tunnels/", ssh_body(sshd, http_container, remote_port), format="json"
+    )
+    tunnel_id = created.json()["id"]
+    assert start(operator_client, tunnel_id).status == Status.SUCCEEDED
+    url = f"http://127.0.0.1:{remote_port}/"
+    fetch_until(url, http_container["marker"])
+
+    # The worker that started it dies without any chance to clean up.
+    stop(tunnel_worker.process, signal.SIGKILL)
+    fetch_until(url, http_container["marker"])
+    tunnel = TunnelConfig.objects.get(pk=tunnel_id)
+    assert supervision.alive(supervision.Process(tunnel.pid, tunnel.process_started))
+    status = operator_client.get(f"/api/v1/tunnels/{tunnel_id}/status/").json()
+    assert status["status"] == "running" and status["process_alive"] is True
+
+    tunnel_worker.restart()
+    stopped = operator_client.post(f"/api/v1/tunnels/{tunnel_id}/stop/")
+    assert wait_finished(stopped.json()["id"]).status == Status.SUCCEEDED
+    assert refused(remote_port)
