@@ -150,7 +150,8 @@ class SshTunnel(TunnelProvider):
             "ConnectTimeout=10",
         ):
             argv += ["-o", option]
-        argv.append(f"{options['user']}@{options['host']}")
+        # After "--", nothing the user typed can be taken for an option.
+        argv += ["--", f"{options['user']}@{options['host']}"]
         public = f"{options['host']}:{options['remote_port']}"
         return Launch(
             argv,

@@ -39,3 +39,32 @@ def test_a_tunnel_left_starting_by_a_dead_start_job_is_marked_failed(operator_us
     tunnel.refresh_from_db()
     assert tunnel.status == TunnelStatus.FAILED
     assert "start job ended errored: The worker w1" in tunnel.status_reason
+
+
+def test_beat_runs_the_tunnel_check():
+    from dockpilot.celery import app
+
+    schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "apps.tunnels.tasks.check_tunnels" in schedule
+    app.loader.import_default_modules()
+    assert "apps.tunnels.tasks.check_tunnels" in app.tasks
+
+
+@pytest.mark.parametrize(
+    "user", ["-oProxyCommand=/tmp/x", "a b", "", "x" * 65], ids=repr
+)
+def test_an_ssh_user_that_could_be_an_option_is_refused(operator_client, user):
+    response = operator_client.post(
+        "/api/v1/tunnels/",
+        {
+            "name": "bad",
+            "provider": "ssh",
+            "container": "anything",
+            "target_port": 80,
+            "options": {"user": user},
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "user" in response.json()["details"]["fields"]["options"]

@@ -135,3 +135,26 @@ def test_others_do_not_see_a_tunnel_and_viewers_cannot_start_it(
     assert viewer.get(f"/api/v1/tunnels/{tunnel.pk}/").status_code == 200
     assert viewer.post(f"/api/v1/tunnels/{tunnel.pk}/start/").status_code == 403
     assert Job.objects.filter(status=Status.QUEUED).count() == 0
+
+
+def test_beat_tears_down_the_tunnel_of_a_container_removed_outside_the_portal(
+    operator_client, cloudflare, http_container, docker_client, cleanup_tunnels
+):
+    from apps.tunnels.tasks import check_tunnels
+
+    created = operator_client.post(
+        "/api/v1/tunnels/", named_body(http_container), format="json"
+    )
+    tunnel_id = created.json()["id"]
+    run_job(operator_client, f"/api/v1/tunnels/{tunnel_id}/start/")
+    tunnel = TunnelConfig.objects.get(pk=tunnel_id)
+    process = supervision.Process(tunnel.pid, tunnel.process_started)
+
+    docker_client.api.remove_container(http_container["id"], force=True)
+    check_tunnels()
+
+    tunnel.refresh_from_db()
+    assert tunnel.status == TunnelStatus.STOPPED
+    assert tunnel.status_reason == "its container was removed"
+    assert not supervision.alive(process)
+    assert cloudflare.tunnels == {} and cloudflare.records == {}

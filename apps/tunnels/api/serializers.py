@@ -56,7 +56,12 @@ class OptionsSerializer(StrictSerializer):
 
     host = serializers.RegexField(HOSTNAME, required=False)
     port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
-    user = serializers.RegexField(r"^[A-Za-z0-9._-]{1,64}$", required=False)
+    # Never starting with "-": ssh must not read the name as an option.
+    user = serializers.RegexField(
+        r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$",
+        required=False,
+        error_messages={"invalid": "Give a user name of letters, digits, . _ -."},
+    )
     host_key = serializers.CharField(max_length=4096, required=False)
     remote_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
     remote_bind = serializers.IPAddressField(required=False)
