@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from dockpilot.errors import PortalError
 
@@ -107,7 +106,6 @@ class Running:
     pid: int | None = None
     process_started: int | None = None
     sidecar_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def run_process(tunnel: TunnelConfig, launch: Launch, emit: Emit) -> Running:
@@ -143,7 +141,3 @@ def _no_start_reason(log: Any, offset: int, launch: Launch) -> str:
         f"the tunnel did not come up within {settings.TUNNEL_START_TIMEOUT_SECONDS}"
         f" s; its last output: {last}"
     )[:2000]
-
-
-def now() -> Any:
-    return timezone.now()

@@ -304,12 +304,16 @@ def _job_tunnel(run: JobRun) -> TunnelConfig:
 def run_start(run: JobRun) -> dict[str, Any]:
     """The start job: bring the tunnel up, or mark it failed with the reason."""
     tunnel = _job_tunnel(run)
+    if not tunnel.desired_running:
+        run.emit("a stop was asked for before the start began: not started")
+        return {"id": tunnel.pk, "status": tunnel.status}
     try:
         start_now(tunnel, run.emit)
     except PortalError as exc:
         _mark_failed(tunnel, str(exc.detail))
         raise JobFailed(str(exc.detail)) from exc
-    run.emit(f"tunnel {tunnel.name} is up at {tunnel.public_url}")
+    if tunnel.status == TunnelStatus.RUNNING:
+        run.emit(f"tunnel {tunnel.name} is up at {tunnel.public_url}")
     return {"id": tunnel.pk, "status": tunnel.status, "public_url": tunnel.public_url}
 
 
@@ -336,6 +340,10 @@ def start_now(tunnel: TunnelConfig, emit: Emit) -> None:
     else:
         running = run_process(tunnel, launch, emit)
     _mark_running(tunnel, running)
+    if not tunnel.desired_running:
+        # A stop came while it was starting: it must not run unwatched.
+        stop_now(tunnel, reason="stopped while it was starting")
+        emit("stopped: a stop was asked for while it was starting")
 
 
 def _mark_running(tunnel: TunnelConfig, running: Running) -> None:

@@ -7,6 +7,7 @@ one: only the program it starts and the API base URL are settings.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,45 @@ def test_a_refused_api_token_fails_the_start_with_cloudflares_reason(
     tunnel = TunnelConfig.objects.get(pk=created.json()["id"])
     assert tunnel.status == TunnelStatus.FAILED
     assert cloudflare.tunnels == {}
+
+
+def test_a_stop_asked_while_starting_leaves_nothing_running(
+    operator_client, cloudflare, http_container, cleanup_tunnels
+):
+    created = operator_client.post(
+        "/api/v1/tunnels/",
+        {
+            "name": "web-quick",
+            "provider": "cloudflare_quick",
+            "container": http_container["name"],
+            "target_port": 8080,
+        },
+        format="json",
+    )
+    tunnel_id = created.json()["id"]
+    start = operator_client.post(f"/api/v1/tunnels/{tunnel_id}/start/").json()["id"]
+    stop = operator_client.post(f"/api/v1/tunnels/{tunnel_id}/stop/")
+    assert stop.status_code == 202
+
+    # The stop job runs first, while the start job has not finished yet.
+    execute(stop.json()["id"], "test-worker")
+    execute(start, "test-worker")
+
+    tunnel = TunnelConfig.objects.get(pk=tunnel_id)
+    assert tunnel.status == TunnelStatus.STOPPED and tunnel.pid is None
+    assert not standins_for(f"http://127.0.0.1:{http_container['published']}")
+
+
+def standins_for(url: str) -> list[int]:
+    """Pids of stand-in cloudflared processes pointed at ``url``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if url.encode() in argv and state != "Z":
+                found.append(int(entry.name))
+    return found
