@@ -37,7 +37,9 @@ from .targets import Target
 
 logger = logging.getLogger("dockpilot.tunnels.cloudflare")
 
-QUICK_URL = re.compile(r"https://[-a-z0-9]+\.trycloudflare\.com")
+# The address is words joined by hyphens; cloudflared also names its API
+# host (api.trycloudflare.com) in errors, which must not be taken for it.
+QUICK_URL = re.compile(r"https://[a-z0-9]+(?:-[a-z0-9]+)+\.trycloudflare\.com")
 CONNECTED = re.compile(r"Registered tunnel connection")
 
 

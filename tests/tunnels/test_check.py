@@ -68,3 +68,20 @@ def test_an_ssh_user_that_could_be_an_option_is_refused(operator_client, user):
 
     assert response.status_code == 400
     assert "user" in response.json()["details"]["fields"]["options"]
+
+
+def test_a_quick_tunnel_error_naming_the_api_host_is_not_its_address():
+    from apps.tunnels.cloudflare import QUICK_URL
+    from apps.tunnels.providers import first_match
+
+    ready = first_match(QUICK_URL)
+    error = (
+        'ERR failed to request quick Tunnel: Post "https://api.trycloudflare.com'
+        '/tunnel": dial tcp: lookup api.trycloudflare.com: no such host'
+    )
+    box = "INF |  https://seasonal-deck-organisms-sf.trycloudflare.com  |"
+
+    assert ready(error) is None
+    assert ready(error + "\n" + box) == (
+        "https://seasonal-deck-organisms-sf.trycloudflare.com"
+    )
