@@ -633,12 +633,23 @@ def _tear_down_for_removal(tunnel: TunnelConfig) -> None:
 def discard(tunnel: TunnelConfig, reason: str) -> None:
     """Stop and tear down a tunnel that is about to be deleted with its
     environment; a provider that refuses is logged, not fatal."""
+    outcome, failure = Outcome.SUCCESS, ""
     try:
         stop_now(tunnel, reason=reason)
         _teardown(tunnel)
     except PortalError as exc:
+        outcome, failure = Outcome.FAILURE, f"teardown failed: {exc.detail}"
         logger.warning("teardown of tunnel %s failed: %s", tunnel.pk, exc)
     access.drop_tunnel_grants(tunnel)
+    record(
+        Action.TUNNEL_DELETE,
+        resource_type="tunnel",
+        resource_id=str(tunnel.pk),
+        resource_name=tunnel.name,
+        outcome=outcome,
+        reason=failure,
+        details=_details(tunnel, reason=reason),
+    )
 
 
 def forget_removed_targets() -> int:

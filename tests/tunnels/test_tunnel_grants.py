@@ -6,6 +6,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from guardian.models import UserObjectPermission
 
+from apps.audit.models import AuditLog
 from apps.containers.environments import default_environment
 from apps.containers.models import Environment
 from apps.tunnels import supervision
@@ -95,3 +96,5 @@ def test_deleting_an_environment_stops_its_tunnels_first(
 
     assert not TunnelConfig.objects.filter(pk=tunnel_id).exists()
     assert not supervision.alive(process)
+    row = AuditLog.objects.get(action="tunnel.delete", resource_id=str(tunnel_id))
+    assert row.details["reason"] == "its environment was deleted"
