@@ -571,8 +571,8 @@ def _audit_restart(
 
 def _give_up(tunnel: TunnelConfig) -> None:
     reason = (
-        f"gave up after {tunnel.failures - 1} failed restarts; last: "
-        f"{tunnel.status_reason}"
+        f"gave up after {tunnel.failures - 1} restarts in a row that failed or "
+        f"did not last {STABLE_SECONDS} s; last: {tunnel.status_reason}"
     )
     _mark_failed(tunnel, reason)
     record(

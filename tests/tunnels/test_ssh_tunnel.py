@@ -156,7 +156,7 @@ def test_repeated_failures_mark_the_tunnel_failed_with_the_reason(
     tunnel.refresh_from_db()
 
     assert tunnel.status == TunnelStatus.FAILED
-    assert "gave up after 2 failed restarts" in tunnel.status_reason
+    assert "gave up after 2 restarts in a row that failed" in tunnel.status_reason
     assert AuditLog.objects.filter(action="tunnel.fail", resource_id=str(tunnel_id))
     assert (
         AuditLog.objects.filter(
