@@ -5,6 +5,13 @@ provider's arguments (the image's entrypoint is cloudflared), labelled
 with the tunnel's id, owned by the tunnel's owner, and removed when the
 tunnel stops. The engine keeps it running; the beat check asks the engine
 whether it still does.
+
+Known limit: a named tunnel's sidecar gets its tunnel token in the
+container's environment (``TUNNEL_TOKEN``), as cloudflared's image expects.
+The portal masks environment values in inspect answers unless the user may
+change the container (its owner, the tunnel's owner, may), but anyone with
+direct access to the engine reads it. The Cloudflare API token itself never
+reaches the sidecar.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ fingerprint, the keys the server offers are fetched and only one whose
 fingerprint matches is written to the tunnel's own known_hosts file.
 ``StrictHostKeyChecking=yes`` then makes ssh refuse any other key. No user
 or system ssh configuration, agent or known_hosts file is read.
+
+Known limit: whoever may create a tunnel may point it at any SSH server the
+worker's machine reaches; there is no allow-list of servers yet.
 """
 
 from __future__ import annotations
