@@ -7,7 +7,10 @@ on the container). ``dockpilot.tunnel.provider`` picks the provider
 (default ``cloudflare_quick``); ``dockpilot.tunnel.template`` names a
 tunnel of that user in the same environment whose provider, options and
 secrets are copied (how a named Cloudflare or SSH tunnel gets its account
-or server). Removing the container removes the tunnel. Deleting an environment stops
+or server). A quick tunnel has no hostname of its own: the label only asks
+for one, and the address is the one Cloudflare assigns. Only starts through
+the portal are seen (a container started on the engine directly is not).
+Removing the container removes the tunnel. Deleting an environment stops
 and tears down its tunnels before they are deleted with it.
 """
 
