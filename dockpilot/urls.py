@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("apps.containers.api.urls")),
     path("", include("apps.jobs.api.urls")),
     path("", include("apps.registries.api.urls")),
+    path("", include("apps.tunnels.api.urls")),
 ]
 
 urlpatterns = [

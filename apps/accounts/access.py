@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -38,6 +38,7 @@ from apps.compose.models import ComposeProject
 from apps.containers.engine import engine_for, filters_param
 from apps.containers.environments import environment_missing, resolve_environment
 from apps.containers.models import Environment, ResourceKind, ResourceOwnership
+from apps.tunnels.models import TunnelConfig
 from dockpilot.errors import NotFound, PortalError
 
 from .models import Role, Team, User
@@ -47,6 +48,9 @@ logger = logging.getLogger("dockpilot.accounts.access")
 Verb = Literal["view", "change", "delete", "operate"]
 VERBS: tuple[Verb, ...] = ("view", "change", "delete", "operate")
 KINDS = tuple(ResourceKind.values)
+# Objects the portal keeps with an ``owner``: the owner holds every verb.
+OWNED_MODELS = (ComposeProject, TunnelConfig)
+OwnedModel = TypeVar("OwnedModel", ComposeProject, TunnelConfig)
 # Images belong to the environment: acting on one needs the verb on it.
 IMAGE = "image"
 
@@ -117,7 +121,7 @@ def held(user: Any, obj: models.Model) -> set[str]:
     verbs: set[str] = set()
     if isinstance(obj, ResourceOwnership) and owns(user, obj):
         verbs.update(VERBS)
-    if isinstance(obj, ComposeProject) and obj.owner_id == user.pk:
+    if isinstance(obj, OWNED_MODELS) and obj.owner_id == user.pk:
         verbs.update(VERBS)
 
     for codename in ObjectPermissionChecker(user).get_perms(obj):
@@ -331,21 +335,27 @@ DIRECTORY_LABEL = "com.docker.compose.project.working_dir"
 
 def visible_projects(user: Any) -> models.QuerySet[ComposeProject]:
     """The Compose projects ``user`` may see: owned or granted, in a seen place."""
-    projects = ComposeProject.objects.select_related("environment", "owner")
+    return _visible_owned(user, ComposeProject)
+
+
+def _visible_owned(user: Any, model: type[OwnedModel]) -> models.QuerySet[OwnedModel]:
+    # Objects with an owner: admins see all, others what they own or were
+    # granted, and only in environments they reach.
+    rows = model.objects.select_related("environment", "owner")
     if is_admin(user):
-        return projects.all()
+        return rows.all()
     if not _active(user):
-        return projects.none()
-    codenames = [permission_codename(ComposeProject, verb) for verb in VERBS]
+        return rows.none()
+    codenames = [permission_codename(model, verb) for verb in VERBS]
     granted = get_objects_for_user(
         user,
         codenames,
-        klass=ComposeProject,
+        klass=model,
         any_perm=True,
         accept_global_perms=False,
         with_superuser=False,
     ).values_list("pk", flat=True)
-    return projects.filter(
+    return rows.filter(
         models.Q(owner=user) | models.Q(pk__in=list(granted)),
         environment__in=visible_environments(user),
     )
@@ -403,6 +413,35 @@ def _project_containers(user: Any, environment: Environment) -> set[str]:
             if belongs_to(project, item.get("Labels") or {})
         )
     return found
+
+
+# Tunnels --------------------------------------------------------------------
+
+
+def visible_tunnels(user: Any) -> models.QuerySet[TunnelConfig]:
+    """Tunnels ``user`` may see: their own and granted ones, in environments
+    they reach; admins see every one."""
+    return _visible_owned(user, TunnelConfig)
+
+
+def check_tunnel(user: Any, tunnel: TunnelConfig, verb: str) -> None:
+    """Raise 404 if ``user`` cannot see ``tunnel``, 403 if not allowed ``verb``."""
+    verbs = held(user, tunnel) if held(user, tunnel.environment) else set()
+    if not verbs:
+        raise NotFound(f"tunnel '{tunnel.pk}' does not exist.", code="not_found")
+    if verb not in verbs or not role_allows(user, verb):
+        raise _refusal(user, verb, f"tunnel '{tunnel.name}'")
+
+
+def may_create_tunnel(
+    user: Any, environment: Environment, container: str
+) -> tuple[str, str]:
+    """A tunnel exposes a container: its creator must operate that container.
+
+    Returns the container's engine id and name; raises as ``check`` does.
+    """
+    engine_id = check(user, environment, "container", container, "operate")
+    return engine_id, resolve(environment, "container", engine_id)[1]
 
 
 # Keeping ownership in step with the engine ----------------------------------
@@ -466,18 +505,22 @@ def forget_named(environment: Environment, kind: str, names: Iterable[str]) -> i
 
 def drop_project_grants(project: ComposeProject) -> None:
     """Remove the grants on a project being deleted (its id may be reused)."""
-    content_type = ContentType.objects.get_for_model(ComposeProject)
+    drop_object_grants(project)
+
+
+def drop_tunnel_grants(tunnel: TunnelConfig) -> None:
+    """Remove the grants on a tunnel that is being deleted."""
+    drop_object_grants(tunnel)
+
+
+def drop_object_grants(obj: models.Model) -> None:
+    """Remove every user's and team's grant on ``obj``."""
+    content_type = ContentType.objects.get_for_model(type(obj))
     for model in (UserObjectPermission, GroupObjectPermission):
-        model.objects.filter(
-            content_type=content_type, object_pk=str(project.pk)
-        ).delete()
+        model.objects.filter(content_type=content_type, object_pk=str(obj.pk)).delete()
 
 
 def drop_environment_grants(environment: Environment) -> None:
     """Remove the grants on an environment that is being deleted."""
-    content_type = ContentType.objects.get_for_model(Environment)
-    for model in (UserObjectPermission, GroupObjectPermission):
-        model.objects.filter(
-            content_type=content_type, object_pk=str(environment.pk)
-        ).delete()
+    drop_object_grants(environment)
     _drop_grants(list(environment.ownerships.values_list("pk", flat=True)))

@@ -72,6 +72,13 @@ class Action(models.TextChoices):
     COMPOSE_RESTART = "compose.restart"
     COMPOSE_PULL = "compose.pull"
     COMPOSE_ADOPT = "compose.adopt"
+    TUNNEL_CREATE = "tunnel.create"
+    TUNNEL_UPDATE = "tunnel.update"
+    TUNNEL_DELETE = "tunnel.delete"
+    TUNNEL_START = "tunnel.start"
+    TUNNEL_STOP = "tunnel.stop"
+    TUNNEL_RESTART = "tunnel.restart"
+    TUNNEL_FAIL = "tunnel.fail"
 
 
 class Outcome(models.TextChoices):

@@ -18,6 +18,8 @@ class Kind(models.TextChoices):
     COMPOSE_START = "compose_start"
     COMPOSE_RESTART = "compose_restart"
     COMPOSE_PULL = "compose_pull"
+    TUNNEL_START = "tunnel_start"
+    TUNNEL_STOP = "tunnel_stop"
 
 
 class Status(models.TextChoices):

@@ -44,6 +44,8 @@ RUNNERS = {
         f"compose_{operation}": "apps.compose.services.operations.run_operation"
         for operation in ("up", "down", "stop", "start", "restart", "pull")
     },
+    "tunnel_start": "apps.tunnels.services.run_start",
+    "tunnel_stop": "apps.tunnels.services.run_stop",
 }
 
 
@@ -56,6 +58,8 @@ _AUDIT_RESOURCE = {
         f"compose_{operation}": "compose_project"
         for operation in ("up", "down", "stop", "start", "restart", "pull")
     },
+    "tunnel_start": "tunnel",
+    "tunnel_stop": "tunnel",
 }
 
 

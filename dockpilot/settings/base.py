@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.registries",
     "apps.jobs",
     "apps.compose",
+    "apps.tunnels",
     "apps.portal",
 ]
 
@@ -219,11 +220,37 @@ JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
 JOB_LOST_AFTER_SECONDS = env_int("JOB_LOST_AFTER_SECONDS", 30)
 JOB_REAP_INTERVAL_SECONDS = env_int("JOB_REAP_INTERVAL_SECONDS", 15)
 BUILD_CONTEXT_MAX_MB = env_int("BUILD_CONTEXT_MAX_MB", 200)
+
+# Tunnels: the programs that carry them, where Cloudflare's API answers, and
+# how the beat check restarts a tunnel whose process died (waiting BACKOFF,
+# doubled after each failure up to BACKOFF_MAX, then giving up after
+# MAX_RESTARTS failures in a row).
+TUNNEL_SSH_BINARY = env_str("TUNNEL_SSH_BINARY", "ssh")
+TUNNEL_SSH_KEYSCAN_BINARY = env_str("TUNNEL_SSH_KEYSCAN_BINARY", "ssh-keyscan")
+TUNNEL_SSH_KEEPALIVE_SECONDS = env_int("TUNNEL_SSH_KEEPALIVE_SECONDS", 15)
+TUNNEL_CLOUDFLARED_BINARY = env_str("TUNNEL_CLOUDFLARED_BINARY", "cloudflared")
+TUNNEL_CLOUDFLARED_IMAGE = env_str(
+    "TUNNEL_CLOUDFLARED_IMAGE", "cloudflare/cloudflared:latest"
+)
+TUNNEL_CLOUDFLARE_API_URL = env_str(
+    "TUNNEL_CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"
+)
+TUNNEL_API_TIMEOUT_SECONDS = env_int("TUNNEL_API_TIMEOUT_SECONDS", 15)
+TUNNEL_START_TIMEOUT_SECONDS = env_int("TUNNEL_START_TIMEOUT_SECONDS", 30)
+TUNNEL_CHECK_INTERVAL_SECONDS = env_int("TUNNEL_CHECK_INTERVAL_SECONDS", 15)
+TUNNEL_RESTART_BACKOFF_SECONDS = env_int("TUNNEL_RESTART_BACKOFF_SECONDS", 5)
+TUNNEL_RESTART_BACKOFF_MAX_SECONDS = env_int("TUNNEL_RESTART_BACKOFF_MAX_SECONDS", 300)
+TUNNEL_MAX_RESTARTS = env_int("TUNNEL_MAX_RESTARTS", 5)
+
 CELERY_BEAT_SCHEDULE = {
     "reap-lost-jobs": {
         "task": "apps.jobs.tasks.reap_lost_jobs",
         "schedule": float(JOB_REAP_INTERVAL_SECONDS),
-    }
+    },
+    "check-tunnels": {
+        "task": "apps.tunnels.tasks.check_tunnels",
+        "schedule": float(TUNNEL_CHECK_INTERVAL_SECONDS),
+    },
 }
 
 REST_FRAMEWORK = {

@@ -32,6 +32,7 @@ from apps.compose.models import ComposeProject
 from apps.containers.environments import default_environment
 from apps.containers.models import ResourceOwnership
 from apps.jobs.models import Job
+from apps.tunnels.models import TunnelConfig
 from tests.conftest import LABELS, RUN_ID, client_for, grant_environment, make_user
 from tests.routes import api_routes
 
@@ -246,6 +247,19 @@ MATRIX: dict[tuple[str, str], tuple[str, object, tuple[int, ...]]] = {
         None,
         (404, 404, 404, 403, 404, 401),
     ),
+    # tunnels: the owner's, granted in full to the granted operator and for
+    # a look to the granted viewer. "tunnel" runs (start and delete refused
+    # by its state); "stopped_tunnel" is stopped (stop refused).
+    ("/api/v1/tunnels/", "get"): ("", None, SIGNED_IN),
+    ("/api/v1/tunnels/", "post"): ("", {}, (400, 400, 400, 403, 400, 401)),
+    ("/api/v1/tunnels/{}/", "get"): ("tunnel", None, READ_DOCKER),
+    ("/api/v1/tunnels/{}/", "patch"): ("tunnel", {"target_port": 0}, ACT_ON),
+    ("/api/v1/tunnels/{}/", "put"): ("tunnel", {}, ACT_ON),
+    ("/api/v1/tunnels/{}/", "delete"): ("tunnel", None, REFUSED_BY_STATE),
+    ("/api/v1/tunnels/{}/start/", "post"): ("tunnel", None, REFUSED_BY_STATE),
+    ("/api/v1/tunnels/{}/stop/", "post"): ("stopped_tunnel", None, REFUSED_BY_STATE),
+    ("/api/v1/tunnels/{}/status/", "get"): ("tunnel", None, READ_DOCKER),
+    ("/api/v1/tunnels/{}/logs/", "get"): ("tunnel", None, READ_DOCKER),
 }
 
 
@@ -385,7 +399,9 @@ def _values(users, engine_objects, environment, rows) -> dict[str, str]:
     )
     assert describe("u", grant) is not None
     audit = record("user.update", actor=users["admin"], resource_type="user")
+    tunnels = _tunnels(users, environment, engine_objects["running"])
     return {
+        **tunnels,
         **engine_objects,
         "": "",
         "token": str(token.pk),
@@ -397,6 +413,28 @@ def _values(users, engine_objects, environment, rows) -> dict[str, str]:
         "environment": str(environment.pk),
         "missing": "999999",
     }
+
+
+def _tunnels(users, environment, container: str) -> dict[str, str]:
+    values = {}
+    for key, status in (("tunnel", "running"), ("stopped_tunnel", "stopped")):
+        tunnel = TunnelConfig.objects.create(
+            name=f"matrix-{key}".replace("_", "-"),
+            owner=users["owner"],
+            environment=environment,
+            provider="cloudflare_quick",
+            container_id=container,
+            target_port=80,
+            status=status,
+            desired_running=status == "running",
+        )
+        for verb in VERBS:
+            assign_perm(
+                f"tunnels.{verb}_tunnelconfig", users["granted_operator"], tunnel
+            )
+        assign_perm("tunnels.view_tunnelconfig", users["granted_viewer"], tunnel)
+        values[key] = str(tunnel.pk)
+    return values
 
 
 def _client(users, persona: str) -> APIClient:

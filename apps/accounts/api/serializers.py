@@ -157,13 +157,13 @@ class TeamSerializer(StrictSerializer):
 class GrantSerializer(StrictSerializer):
     permission = serializers.ChoiceField(["view", "change", "delete", "operate"])
     object_type = serializers.ChoiceField(
-        ["environment", "compose_project", "container", "volume", "network"]
+        ["environment", "compose_project", "container", "volume", "network", "tunnel"]
     )
     environment = serializers.CharField(
         required=False, help_text="For Docker resources: the environment's name or id."
     )
     object_id = serializers.CharField(
-        max_length=255, help_text="Name or id of the object."
+        max_length=255, help_text="Name or id of the object (a tunnel's id)."
     )
     user = serializers.CharField(required=False, max_length=150)
     team = serializers.CharField(required=False, max_length=150)

@@ -23,6 +23,7 @@ from apps.audit.models import Action
 from apps.audit.services import audited
 from apps.compose.models import ComposeProject
 from apps.containers.models import Environment, ResourceOwnership
+from apps.tunnels.models import TunnelConfig
 from dockpilot.errors import BadRequest, NotFound
 
 from .. import access
@@ -31,7 +32,7 @@ from ..models import Team, User
 logger = logging.getLogger("dockpilot.accounts.services.grants")
 
 PROJECT = "compose_project"
-OBJECT_TYPES = ("environment", PROJECT, *access.KINDS)
+OBJECT_TYPES = ("environment", PROJECT, *access.KINDS, "tunnel")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Target:
             ident, name = self.obj.engine_id, self.obj.name
         elif isinstance(self.obj, ComposeProject):
             ident, name = self.obj.name, self.obj.name
+        elif isinstance(self.obj, TunnelConfig):
+            ident, name = str(self.obj.pk), self.obj.name
         else:
             ident, name = str(self.obj.pk), str(self.obj)
         return {
@@ -74,6 +77,12 @@ def find_target(
         if project is None:
             raise NotFound(f"compose project '{object_id}' does not exist.")
         return Target(object_type, project.environment, project)
+    if object_type == "tunnel":
+        tunnels = access.visible_tunnels(actor)
+        tunnel = tunnels.filter(pk=object_id).first() if object_id.isdigit() else None
+        if tunnel is None:
+            raise NotFound(f"tunnel '{object_id}' does not exist.", code="not_found")
+        return Target(object_type, tunnel.environment, tunnel)
     if object_type not in access.KINDS:
         raise BadRequest(
             f"object_type: give one of {', '.join(OBJECT_TYPES)}.",
@@ -161,6 +170,8 @@ def _target_of(row: Any) -> Target | None:
         return Target(obj.kind, obj.environment, obj)
     if isinstance(obj, ComposeProject):
         return Target(PROJECT, obj.environment, obj)
+    if isinstance(obj, TunnelConfig):
+        return Target("tunnel", obj.environment, obj)
     return None
 
 
@@ -181,7 +192,7 @@ def list_grants(actor: User) -> list[dict[str, Any]]:
     """Grants the actor may see: all for admins, else those they could revoke."""
     types = [
         ContentType.objects.get_for_model(model)
-        for model in (Environment, ResourceOwnership, ComposeProject)
+        for model in (Environment, ResourceOwnership, ComposeProject, TunnelConfig)
     ]
     listed = []
     for prefix, row in _grant_rows(types):
@@ -205,7 +216,7 @@ def _manages(actor: User, target: Target) -> bool:
     if access.is_admin(actor):
         return True
     row = target.obj
-    if isinstance(row, ComposeProject):
+    if isinstance(row, access.OWNED_MODELS):
         return bool(row.owner_id == actor.pk)
     return isinstance(row, ResourceOwnership) and access.owns(actor, row)
 

@@ -15,7 +15,7 @@ from apps.audit.models import Action
 from apps.audit.services import audited
 from dockpilot.errors import BadRequest, Conflict, NotFound, PortalError
 
-from .. import policy
+from .. import policy, signals
 from ..engine import Engine, engine_for, filters_param
 from ..logs import parse_logs
 from ..models import Environment
@@ -265,7 +265,7 @@ def _act(
 def start_container(
     environment: Environment, ident: str, *, request: HttpRequest
 ) -> dict[str, Any]:
-    return _act(
+    started = _act(
         environment,
         ident,
         Action.CONTAINER_START,
@@ -273,6 +273,13 @@ def start_container(
         request=request,
         not_modified="container '{ident}' is already running.",
     )
+    signals.container_started.send(
+        sender=Environment,
+        environment=environment,
+        engine_id=started["id"],
+        request=request,
+    )
+    return started
 
 
 def stop_container(
@@ -385,6 +392,12 @@ def remove_container(
         engine.call("remove_container", document["Id"], force=force, v=volumes)
         access.forget(environment, "container", [document["Id"]])
     logger.info("removed container %s on %s", t.resource_name, environment.name)
+    signals.container_removed.send(
+        sender=Environment,
+        environment=environment,
+        engine_id=document["Id"],
+        request=request,
+    )
 
 
 def container_logs(
