@@ -188,8 +188,8 @@ def _missing(kind: str, ident: str, environment: Environment) -> NotFound:
     )
 
 
-def resolve(environment: Environment, kind: str, ident: str) -> tuple[str, str]:
-    """The engine id and name of a resource given by name, id or id prefix.
+def inspected(environment: Environment, kind: str, ident: str) -> dict[str, Any]:
+    """The engine's document of a resource given by name, id or id prefix.
 
     Raises the same 404 as ``check`` gives for an object the user cannot
     see, so the two cannot be told apart.
@@ -199,12 +199,28 @@ def resolve(environment: Environment, kind: str, ident: str) -> tuple[str, str]:
     if not ident or ident in (".", "..") or "/" in ident:
         raise _missing(kind, ident, environment)
     try:
-        document = engine_for(environment).get_json(_INSPECT[kind], ident)
+        document: dict[str, Any] = engine_for(environment).get_json(
+            _INSPECT[kind], ident
+        )
     except NotFound as exc:
         raise _missing(kind, ident, environment) from exc
+    return document
+
+
+def _identity(kind: str, document: dict[str, Any]) -> tuple[str, str]:
     if kind == "volume":
         return document["Name"], document["Name"]
     return document["Id"], str(document.get("Name", "")).lstrip("/")
+
+
+def engine_id_of(kind: str, document: dict[str, Any]) -> str:
+    """The engine id of a resource from its document (the name for volumes)."""
+    return _identity(kind, document)[0]
+
+
+def resolve(environment: Environment, kind: str, ident: str) -> tuple[str, str]:
+    """The engine id and name of a resource given by name, id or id prefix."""
+    return _identity(kind, inspected(environment, kind, ident))
 
 
 def _granted_rows(
@@ -278,20 +294,49 @@ def check(user: Any, environment: Environment, kind: str, ident: str, verb: str)
     if kind == IMAGE:
         require_environment(user, environment, verb)
         return ident
+    return _identity(kind, check_inspected(user, environment, kind, ident, verb))[0]
 
+
+def check_inspected(
+    user: Any, environment: Environment, kind: str, ident: str, verb: str
+) -> dict[str, Any]:
+    """``check`` for a container, volume or network; return its engine document.
+
+    The document is the one the decision was made on: a caller that shows
+    it (inspect) needs no second engine call.
+    """
     if is_admin(user):
-        return resolve(environment, kind, ident)[0]
+        return inspected(environment, kind, ident)
     if not held(user, environment):
         raise environment_missing(environment.name)
 
-    engine_id, name = resolve(environment, kind, ident)
+    document = inspected(environment, kind, ident)
+    engine_id, name = _identity(kind, document)
     row = ownership(environment, kind, engine_id)
     verbs = held(user, row) if row is not None else set()
     if not verbs:
         raise _missing(kind, ident, environment)
     if verb not in verbs or not role_allows(user, verb):
         raise _refusal(user, verb, f"{kind} '{name or ident}'")
-    return engine_id
+    return document
+
+
+def may(
+    user: Any, environment: Environment, kind: str, engine_id: str, verb: str
+) -> bool:
+    """Whether ``user`` may ``verb`` a resource already resolved by ``check``.
+
+    The same decision as ``can``, without asking the engine again: for a
+    second question about the resource a request already acts on.
+    """
+    if is_admin(user):
+        return True
+    if kind == IMAGE:
+        return allowed(user, environment, verb)
+    if not held(user, environment):
+        return False
+    row = ownership(environment, kind, engine_id)
+    return row is not None and allowed(user, row, verb)
 
 
 def can(user: Any, environment: Environment, kind: str, ident: str, verb: str) -> bool:

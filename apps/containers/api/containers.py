@@ -69,12 +69,15 @@ class ContainerViewSet(DockerViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         # The environment variables often hold secrets: shown to those who
         # may change the container, masked for those who may only look.
-        reveal = access.can(
+        reveal = access.may(
             acting_user(request), self.environment(), "container", self.target, "change"
         )
         return Response(
             service.inspect_container(
-                self.environment(), self.target, reveal_env=reveal
+                self.environment(),
+                self.target,
+                reveal_env=reveal,
+                document=self.target_document,
             )
         )
 
