@@ -20,8 +20,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from . import authcache, tokens
 from .models import ApiToken, User
@@ -85,8 +87,9 @@ class ApiTokenAuthentication(BaseAuthentication):
 class PortalJWTAuthentication(JWTAuthentication):
     """simplejwt's check, plus sessions ended by logout and the limits above.
 
-    The user row and the session's state come from ``authcache`` when they
-    were looked up in the last few seconds (see there for the window).
+    The checked token, the user row and the session's state come from
+    ``authcache`` when they were looked up in the last few seconds (see
+    there for the window); a kept token's expiry is checked at every use.
     """
 
     def authenticate(self, request: Request) -> Any:
@@ -101,6 +104,19 @@ class PortalJWTAuthentication(JWTAuthentication):
             )
         enforce_limits(request, user, None)
         return result
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = authcache.cached_token(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+            except TokenError:
+                pass  # expired since: the full check below says so
+            else:
+                return token  # type: ignore[no-any-return]
+        token = super().get_validated_token(raw_token)
+        authcache.remember_token(raw_token, token)
+        return token
 
     def get_user(self, validated_token: Token) -> Any:
         user_id = validated_token.get(jwt_settings.USER_ID_CLAIM)

@@ -322,3 +322,14 @@ def test_a_deactivation_made_elsewhere_is_refused_after_the_cache_window(
         time.sleep(0.05)
 
     assert client.get(ME).status_code == 401
+
+
+def test_an_access_token_used_before_is_refused_once_it_expires(operator_user):
+    access = AccessToken.for_user(operator_user)
+    access.set_exp(lifetime=timedelta(seconds=1))
+    client = bearer(str(access))
+    assert client.get(ME).status_code == 200
+
+    time.sleep(1.2)
+
+    assert client.get(ME).status_code == 401
