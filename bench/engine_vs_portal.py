@@ -272,8 +272,10 @@ def portal_environment(
             "DOCKPILOT_ADMIN_PASSWORD_FILE": str(password_file),
             # A long run must not see its access token expire half-way.
             "DOCKPILOT_ACCESS_TOKEN_MINUTES": "240",
-            # As `make run` serves it: fewer malloc arenas keep RSS down.
+            # As `make run` serves it (Procfile): fewer malloc arenas, and
+            # large buffers in mappings of their own, keep RSS down.
             "MALLOC_ARENA_MAX": "2",
+            "MALLOC_MMAP_THRESHOLD_": "131072",
         }
     )
     return env

@@ -31,7 +31,7 @@ def _engine() -> dict[str, Any]:
         engine = engine_for(environment)
         started = time.monotonic()
         with translate_errors(engine):
-            version = engine.api.version(api_version=False)
+            version = engine.version()
         return {
             "ok": True,
             "environment": environment.name,

@@ -19,6 +19,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.accounts.authcache import forget_users
 from apps.accounts.models import Role, User
 from apps.containers.engine import forget_engines
 from apps.containers.environments import forget_environments
@@ -106,6 +107,7 @@ def _fresh_engine_clients() -> Iterator[None]:
     yield
     forget_engines()
     forget_environments()
+    forget_users()
 
 
 @pytest.fixture(autouse=True)

@@ -198,15 +198,23 @@ def _missing(kind: str, ident: str, environment: Environment) -> NotFound:
     )
 
 
-def _inspect(environment: Environment, kind: str, ident: str) -> dict[str, Any]:
+def inspected(environment: Environment, kind: str, ident: str) -> dict[str, Any]:
+    """The engine's document of a resource given by name, id or id prefix.
+
+    Raises the same 404 as ``check`` gives for an object the user cannot
+    see, so the two cannot be told apart.
+    """
     if kind not in _INSPECT:
         raise ValueError(f"unknown resource kind {kind!r}")
     if not ident or ident in (".", "..") or "/" in ident:
         raise _missing(kind, ident, environment)
     try:
-        return dict(engine_for(environment).get_json(_INSPECT[kind], ident))
+        document: dict[str, Any] = engine_for(environment).get_json(
+            _INSPECT[kind], ident
+        )
     except NotFound as exc:
         raise _missing(kind, ident, environment) from exc
+    return document
 
 
 def _identity(kind: str, document: dict[str, Any]) -> tuple[str, str]:
@@ -215,13 +223,14 @@ def _identity(kind: str, document: dict[str, Any]) -> tuple[str, str]:
     return document["Id"], str(document.get("Name", "")).lstrip("/")
 
 
-def resolve(environment: Environment, kind: str, ident: str) -> tuple[str, str]:
-    """The engine id and name of a resource given by name, id or id prefix.
+def engine_id_of(kind: str, document: dict[str, Any]) -> str:
+    """The engine id of a resource from its document (the name for volumes)."""
+    return _identity(kind, document)[0]
 
-    Raises the same 404 as ``check`` gives for an object the user cannot
-    see, so the two cannot be told apart.
-    """
-    return _identity(kind, _inspect(environment, kind, ident))
+
+def resolve(environment: Environment, kind: str, ident: str) -> tuple[str, str]:
+    """The engine id and name of a resource given by name, id or id prefix."""
+    return _identity(kind, inspected(environment, kind, ident))
 
 
 def _granted_rows(
@@ -298,24 +307,63 @@ def check(user: Any, environment: Environment, kind: str, ident: str, verb: str)
     if kind == IMAGE:
         require_environment(user, environment, verb)
         return ident
+    return _identity(kind, check_inspected(user, environment, kind, ident, verb))[0]
 
+
+def check_inspected(
+    user: Any, environment: Environment, kind: str, ident: str, verb: str
+) -> dict[str, Any]:
+    """``check`` for a container, volume or network; return its engine document.
+
+    The document is the one the decision was made on: a caller that shows
+    it (inspect) needs no second engine call.
+    """
     if is_admin(user):
-        return resolve(environment, kind, ident)[0]
+        return inspected(environment, kind, ident)
     if not held(user, environment):
         raise environment_missing(environment.name)
 
-    document = _inspect(environment, kind, ident)
-    engine_id, name = _identity(kind, document)
-    row = ownership(environment, kind, engine_id)
+    document = inspected(environment, kind, ident)
+    verbs = _verbs_on(user, environment, kind, document)
+    if not verbs:
+        raise _missing(kind, ident, environment)
+    if verb not in verbs or not role_allows(user, verb):
+        name = _identity(kind, document)[1]
+        raise _refusal(user, verb, f"{kind} '{name or ident}'")
+    return document
+
+
+def _verbs_on(
+    user: Any, environment: Environment, kind: str, document: dict[str, Any]
+) -> set[str]:
+    # What the user holds on one resource: through its ownership row, and
+    # for a container also through the Compose project that started it.
+    row = ownership(environment, kind, _identity(kind, document)[0])
     verbs = held(user, row) if row is not None else set()
     if kind == ResourceKind.CONTAINER:
         labels = (document.get("Config") or {}).get("Labels") or {}
         verbs |= _project_verbs(user, environment, labels)
-    if not verbs:
-        raise _missing(kind, ident, environment)
-    if verb not in verbs or not role_allows(user, verb):
-        raise _refusal(user, verb, f"{kind} '{name or ident}'")
-    return engine_id
+    return verbs
+
+
+def may(
+    user: Any,
+    environment: Environment,
+    kind: str,
+    document: dict[str, Any],
+    verb: str,
+) -> bool:
+    """Whether ``user`` may ``verb`` a resource ``check_inspected`` returned.
+
+    The same decision as ``can``, made on the document the request already
+    holds instead of asking the engine again.
+    """
+    if is_admin(user):
+        return True
+    if not held(user, environment):
+        return False
+    verbs = _verbs_on(user, environment, kind, document)
+    return verb in verbs and role_allows(user, verb)
 
 
 def can(user: Any, environment: Environment, kind: str, ident: str, verb: str) -> bool:

@@ -20,9 +20,13 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
-from . import tokens
-from .models import ApiToken, EndedSession
+from . import authcache, tokens
+from .models import ApiToken, User
 
 # What an account that must change its password may still reach.
 PASSWORD_CHANGE_ROUTES = ("auth-password", "auth-me", "auth-logout")
@@ -81,7 +85,12 @@ class ApiTokenAuthentication(BaseAuthentication):
 
 
 class PortalJWTAuthentication(JWTAuthentication):
-    """simplejwt's check, plus sessions ended by logout and the limits above."""
+    """simplejwt's check, plus sessions ended by logout and the limits above.
+
+    The checked token, the user row and the session's state come from
+    ``authcache`` when they were looked up in the last few seconds (see
+    there for the window); a kept token's expiry is checked at every use.
+    """
 
     def authenticate(self, request: Request) -> Any:
         result = super().authenticate(request)
@@ -89,12 +98,37 @@ class PortalJWTAuthentication(JWTAuthentication):
             return None
         user, validated = result
         sid = validated.get("sid")
-        if sid and EndedSession.objects.filter(sid=sid).exists():
+        if sid and authcache.session_ended(str(sid)):
             raise AuthenticationFailed(
                 "This session ended at logout; log in again.", code="session_ended"
             )
         enforce_limits(request, user, None)
         return result
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = authcache.cached_token(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+            except TokenError:
+                pass  # expired since: the full check below says so
+            else:
+                return token  # type: ignore[no-any-return]
+        token = super().get_validated_token(raw_token)
+        authcache.remember_token(raw_token, token)
+        return token
+
+    def get_user(self, validated_token: Token) -> Any:
+        user_id = validated_token.get(jwt_settings.USER_ID_CLAIM)
+        digest = str(validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM, ""))
+        cached = authcache.cached_user(user_id, digest)
+        if cached is not None:
+            return cached
+        since = authcache.generation()
+        user = super().get_user(validated_token)  # every check of simplejwt
+        if isinstance(user, User):
+            authcache.remember_user(user_id, digest, user, since)
+        return user
 
 
 class PortalSessionAuthentication(SessionAuthentication):

@@ -5,6 +5,11 @@ version negotiation) and turns engine errors into portal errors: not found
 → 404, conflict → 409 with the engine's reason, bad parameter → 400,
 unreachable or timed out → 503 ``engine_unavailable``. Nothing else in the
 project imports ``docker``.
+
+The SDK (with ``requests``, about 7 MiB of the web process) is imported on
+first use: on a local socket, reads (lists, inspects, logs, the version)
+go through ``SocketReader`` and never need it; writes and tcp:// or ssh://
+engines do.
 """
 
 from __future__ import annotations
@@ -14,19 +19,16 @@ import http.client
 import logging
 import os
 import ssl
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode, urlsplit
 
-import docker
 import orjson
-import requests
 from django.conf import settings
-from docker import errors as docker_errors
-from docker.api.client import APIClient
 
 from dockpilot.errors import (
     BadRequest,
@@ -38,6 +40,12 @@ from dockpilot.errors import (
 
 from .models import Environment
 from .socketreads import SocketReader
+
+if TYPE_CHECKING:
+    import docker
+    import requests
+    from docker import errors as docker_errors
+    from docker.api.client import APIClient
 
 logger = logging.getLogger("dockpilot.containers.engine")
 
@@ -69,6 +77,7 @@ class Engine:
         self.endpoint = endpoint_of(environment)
         self._client: docker.DockerClient | None = None
         self._reader: SocketReader | None = None
+        self._version: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -86,6 +95,8 @@ class Engine:
         return self.client.api
 
     def _connect(self) -> docker.DockerClient:
+        import docker
+
         with translate_errors(self):
             client = docker.DockerClient(
                 base_url=self.endpoint,
@@ -101,7 +112,32 @@ class Engine:
         return client
 
     def url(self, path: str, *args: str) -> str:
-        return self.api._url(path, *args)
+        """The versioned URL of an engine path; ``args`` are quoted into it."""
+        reader = self._socket_reader()
+        if reader is None:
+            return self.api._url(path, *args)
+        # As the SDK builds it; only the path reaches the socket.
+        quoted = (quote(arg, safe="/:") for arg in args)
+        return f"http+docker://localhost/v{self.api_version()}{path.format(*quoted)}"
+
+    def api_version(self) -> str:
+        """The engine's API version, asked once (as the SDK's "auto" does)."""
+        if self._version is None:
+            reader = self._socket_reader()
+            if reader is None:
+                self._version = str(self.api.api_version)
+            else:
+                document = orjson.loads(self._read(reader, "/version", None))
+                self._version = str(document["ApiVersion"])
+        return self._version
+
+    def version(self) -> dict[str, Any]:
+        """The engine's ``/version`` document (unversioned, so any engine answers)."""
+        reader = self._socket_reader()
+        if reader is None:
+            with translate_errors(self):
+                return dict(self.api.version(api_version=False))
+        return dict(orjson.loads(self._read(reader, "/version", None)))
 
     def get_json(self, path: str, *args: str, params: Any = None) -> Any:
         """GET an engine path and decode it with orjson (lists are large)."""
@@ -210,6 +246,9 @@ def forget_engines() -> None:
 
 def _plain_reason(exc: BaseException) -> str:
     """Say in a few words why a connection failed, from the root cause."""
+    timeouts: tuple[type[BaseException], ...] = (TimeoutError,)
+    if "requests" in sys.modules:
+        timeouts += (sys.modules["requests"].exceptions.Timeout,)
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -218,7 +257,7 @@ def _plain_reason(exc: BaseException) -> str:
             return "no engine socket at that path"
         if isinstance(current, ConnectionRefusedError):
             return "connection refused"
-        if isinstance(current, TimeoutError | requests.exceptions.Timeout):
+        if isinstance(current, timeouts):
             return "timed out"
         for arg in getattr(current, "args", ()):
             if isinstance(arg, BaseException):
@@ -288,15 +327,32 @@ def translate_errors(engine: Engine | None = None) -> Iterator[None]:
     """Turn SDK and transport errors into the portal's errors."""
     try:
         yield
-    except docker_errors.APIError as exc:
-        raise _from_api_error(exc) from exc
-    except (docker_errors.InvalidArgument, docker_errors.InvalidVersion) as exc:
-        raise BadRequest(str(exc), code="invalid_argument") from exc
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise _unavailable(engine, exc) from exc
-    except docker_errors.DockerException as exc:
+    except PortalError:
+        raise
+    except Exception as exc:
+        translated = _translated(engine, exc)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def _translated(engine: Engine | None, exc: Exception) -> PortalError | None:
+    # Imported here: an SDK error means the SDK is loaded already.
+    import requests
+    from docker import errors as docker_errors
+
+    if isinstance(exc, docker_errors.APIError):
+        return _from_api_error(exc)
+    if isinstance(exc, docker_errors.InvalidArgument | docker_errors.InvalidVersion):
+        return BadRequest(str(exc), code="invalid_argument")
+    if isinstance(
+        exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout
+    ):
+        return _unavailable(engine, exc)
+    if isinstance(exc, docker_errors.DockerException):
         # Raised by the client constructor when /version cannot be fetched.
-        raise _unavailable(engine, exc) from exc
+        return _unavailable(engine, exc)
+    return None
 
 
 # --- Long-lived streams, read straight off the engine's socket ------------

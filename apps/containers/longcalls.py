@@ -15,11 +15,12 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
-from typing import IO, Any
-
-import requests
+from typing import IO, TYPE_CHECKING, Any
 
 from .engine import Engine, translate_errors
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger("dockpilot.containers.longcalls")
 

@@ -19,7 +19,7 @@ def report_engine() -> bool:
     try:
         engine = engine_for(default_environment())
         with translate_errors(engine):
-            version = engine.api.version(api_version=False)
+            version = engine.version()
     except PortalError as exc:
         logger.warning(
             "%s The portal runs; Docker endpoints answer 503 until then.", exc.detail

@@ -47,9 +47,8 @@ INSTALLED_APPS = [
     "apps.portal",
 ]
 
-# Every middleware but WhiteNoise is async capable; WhiteNoise (sync only)
-# comes last so that under Daphne a request crosses to a thread once, not at
-# every middleware (about 1 ms a request).
+# Under Daphne the whole chain runs in the request's thread, in its sync
+# form (dockpilot.handler): one crossing to a thread per request.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dockpilot.middleware.RequestIdMiddleware",
@@ -98,7 +97,9 @@ def _database() -> Any:
             ),
             "transaction_mode": "IMMEDIATE",
         }
-        config["CONN_MAX_AGE"] = 0
+    # Kept open between requests: Daphne's requests run on pooled threads
+    # (dockpilot.handler), each keeping its connection.
+    config["CONN_HEALTH_CHECKS"] = True
     return config
 
 

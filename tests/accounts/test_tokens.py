@@ -1,6 +1,7 @@
 """JWT life cycle: lifetimes, refresh rotation, logout, deactivation, roles."""
 
 import importlib.util
+import time
 from datetime import timedelta
 
 import pytest
@@ -301,3 +302,34 @@ def test_me_shows_the_new_role_at_once(operator_user):
     operator_user.save()
 
     assert client.get(ME).json()["role"] == Role.VIEWER
+
+
+def test_a_deactivation_made_elsewhere_is_refused_after_the_cache_window(
+    operator_user, monkeypatch
+):
+    # An update() sends no signal, as a change made by another process
+    # reaches this one: the user kept by authcache lasts CACHE_SECONDS.
+    from apps.accounts import authcache
+
+    monkeypatch.setattr(authcache, "CACHE_SECONDS", 0.2)
+    client = bearer(login(operator_user)["access"])
+    assert client.get(ME).status_code == 200
+
+    type(operator_user).objects.filter(pk=operator_user.pk).update(is_active=False)
+    for _ in range(20):
+        if client.get(ME).status_code == 401:
+            break
+        time.sleep(0.05)
+
+    assert client.get(ME).status_code == 401
+
+
+def test_an_access_token_used_before_is_refused_once_it_expires(operator_user):
+    access = AccessToken.for_user(operator_user)
+    access.set_exp(lifetime=timedelta(seconds=1))
+    client = bearer(str(access))
+    assert client.get(ME).status_code == 200
+
+    time.sleep(1.2)
+
+    assert client.get(ME).status_code == 401

@@ -24,7 +24,11 @@ SIMPLE = "services:\n  app:\n    image: dockpilot-test/none:1\n"
 def labelled(docker_client, image: str, name: str, labels: dict[str, str]) -> str:
     """A running container with the given Compose labels, straight on the engine."""
     created = docker_client.api.create_container(
-        image, command=["sleep", "300"], name=name, labels=labels
+        image,
+        command=["sleep", "300"],
+        name=name,
+        labels=labels,
+        environment=["TOKEN=s3cret"],
     )
     docker_client.api.start(created["Id"])
     return created["Id"]
@@ -110,6 +114,23 @@ def test_a_grant_on_the_project_reaches_its_containers(colleague, project):
     # Operate is not change: the compose file stays the owner's.
     edit = client.patch(f"/api/v1/compose/{row.name}/", {"env": "A=1"}, format="json")
     assert edit.status_code == 403
+
+
+def env_of(client, container: str) -> list[str]:
+    response = client.get(f"/api/v1/containers/{container}/")
+    assert response.status_code == 200
+    return [e for e in response.json()["Config"]["Env"] if e.startswith("TOKEN=")]
+
+
+def test_who_may_change_the_project_sees_its_containers_env_values(
+    operator_client, colleague, project
+):
+    row, container = project
+    assign_perm("compose.view_composeproject", colleague, row)
+    assign_perm("compose.operate_composeproject", colleague, row)
+
+    assert env_of(operator_client, container) == ["TOKEN=s3cret"]
+    assert env_of(client_for(colleague), container) == ["TOKEN=***"]
 
 
 def test_a_viewer_granted_the_project_reads_but_cannot_deploy(viewer_user, project):

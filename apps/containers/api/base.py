@@ -53,6 +53,9 @@ class DockerViewSet(PortalViewSet):
 
     _environment: Environment | None = None
     target: str = ""
+    # The engine's document of the target, read by the access check
+    # (containers, volumes, networks; None for images).
+    target_document: dict[str, Any] | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -75,7 +78,13 @@ class DockerViewSet(PortalViewSet):
         if ident is None or action in self.environment_actions:
             access.require_environment(user, environment, verb)
             return
-        self.target = access.check(user, environment, self.resource_kind, ident, verb)
+        if self.resource_kind == access.IMAGE:
+            self.target = access.check(user, environment, access.IMAGE, ident, verb)
+            return
+        self.target_document = access.check_inspected(
+            user, environment, self.resource_kind, ident, verb
+        )
+        self.target = access.engine_id_of(self.resource_kind, self.target_document)
 
     def environment(self) -> Environment:
         """The request's environment, if the user may see it (else 404)."""

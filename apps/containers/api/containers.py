@@ -69,12 +69,16 @@ class ContainerViewSet(DockerViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         # The environment variables often hold secrets: shown to those who
         # may change the container, masked for those who may only look.
-        reveal = access.can(
-            acting_user(request), self.environment(), "container", self.target, "change"
+        environment = self.environment()
+        document = self.target_document or access.inspected(
+            environment, "container", self.target
+        )
+        reveal = access.may(
+            acting_user(request), environment, "container", document, "change"
         )
         return Response(
             service.inspect_container(
-                self.environment(), self.target, reveal_env=reveal
+                environment, self.target, reveal_env=reveal, document=document
             )
         )
 

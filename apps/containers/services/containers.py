@@ -91,10 +91,19 @@ def _mask_env(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def inspect_container(
-    environment: Environment, ident: str, *, reveal_env: bool = False
+    environment: Environment,
+    ident: str,
+    *,
+    reveal_env: bool = False,
+    document: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The engine's inspect document; env values hidden unless ``reveal_env``."""
-    document = engine_for(environment).get_json("/containers/{0}/json", ident)
+    """The engine's inspect document; env values hidden unless ``reveal_env``.
+
+    ``document`` is one the caller already read (the access check's), so
+    the engine is not asked twice in one request.
+    """
+    if document is None:
+        document = engine_for(environment).get_json("/containers/{0}/json", ident)
     return document if reveal_env else _mask_env(document)
 
 
