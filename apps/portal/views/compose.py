@@ -6,6 +6,13 @@ to read a project, ``change`` to save its files, ``operate`` to deploy,
 stop, start, restart, pull and bring it down, ``delete`` to forget it.
 An operation queues a job and comes back to the project's page, which
 follows that job's output over ``/ws/jobs/<id>/`` as the job page does.
+
+Known shortcomings: the list reads each project's containers with one
+engine call per project; the services table is read again only when an
+operation followed on the page ends (changes made elsewhere need a
+reload); the logs page shows the last lines, it does not follow; a project
+named ``new`` is reached through the API only, as ``compose/new/`` is the
+create form.
 """
 
 from __future__ import annotations
