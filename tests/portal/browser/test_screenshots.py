@@ -121,6 +121,7 @@ def test_the_main_pages_fit_a_phone(portal, browser, theme):
             ("dashboard", "/"),
             ("containers", "/containers/"),
             ("jobs", "/jobs/"),
+            ("compose", "/compose/"),
         ]:
             tab.goto(portal.base + path)
             # Wide tables scroll inside their own box; the page itself does not.
