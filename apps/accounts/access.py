@@ -38,6 +38,7 @@ from apps.compose.models import ComposeProject
 from apps.containers.engine import engine_for, filters_param
 from apps.containers.environments import environment_missing, resolve_environment
 from apps.containers.models import Environment, ResourceKind, ResourceOwnership
+from apps.jobs.models import Job
 from apps.tunnels.models import TunnelConfig
 from dockpilot.errors import NotFound, PortalError
 
@@ -490,6 +491,32 @@ def may_create_tunnel(
     """
     engine_id = check(user, environment, "container", container, "operate")
     return engine_id, resolve(environment, "container", engine_id)[1]
+
+
+# Jobs -----------------------------------------------------------------------
+
+COMPOSE_JOB_PREFIX = "compose_"
+
+
+def visible_jobs(user: Any) -> models.QuerySet[Job]:
+    """The jobs ``user`` may see: their own, and those of the projects they see.
+
+    A Compose job belongs to its project as much as to whoever started it:
+    everyone who may look at the project may follow its deploys. Admins see
+    every job; an anonymous or inactive user none.
+    """
+    jobs = Job.objects.select_related("user", "environment")
+    if is_admin(user):
+        return jobs.all()
+    if not _active(user):
+        return jobs.none()
+    mine = models.Q(user=user)
+    projects = list(visible_projects(user).values_list("pk", flat=True))
+    if projects:
+        mine |= models.Q(
+            kind__startswith=COMPOSE_JOB_PREFIX, params__project__in=projects
+        )
+    return jobs.filter(mine)
 
 
 # Keeping ownership in step with the engine ----------------------------------

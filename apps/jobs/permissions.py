@@ -1,7 +1,9 @@
 """Who may see and cancel a job.
 
-The one place that decides it for the REST API, the WebSocket and the
-admin: users see their own jobs, admins every job.
+Seeing is decided by ``apps.accounts.access`` (users see their own jobs
+and those of the Compose projects they may see, admins every job); the
+REST API, the WebSocket, the pages and the admin ask through here.
+Canceling stays with whoever started the job, and admins.
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.accounts import access
+
 from .models import Job
 
 
 def visible_jobs(user: Any) -> QuerySet[Job]:
     """The jobs ``user`` may see; an anonymous or inactive user sees none."""
-    queryset = Job.objects.select_related("user", "environment")
-    if not (user and user.is_authenticated and user.is_active):
-        return queryset.none()
-    if getattr(user, "is_admin", False):
-        return queryset
-    return queryset.filter(user=user)
+    return access.visible_jobs(user)
 
 
 def can_cancel(user: Any, job: Job) -> bool:

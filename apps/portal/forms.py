@@ -449,3 +449,64 @@ class TokenForm(PortalForm):
             # The end of the chosen day, in UTC, as the API takes it.
             body["expires_at"] = f"{body['expires_at'].isoformat()}T23:59:59Z"
         return body
+
+
+def _editor(rows: int) -> forms.Textarea:
+    return forms.Textarea(
+        attrs={
+            "rows": rows,
+            "spellcheck": "false",
+            "autocomplete": "off",
+            "wrap": "off",
+            "class": "mono editor-text",
+            "data-lines": "",
+        }
+    )
+
+
+class ComposeForm(PortalForm):
+    """A project's compose file and ``.env`` (and its name, when created)."""
+
+    name = forms.CharField(
+        max_length=63,
+        label=_("Project name"),
+        help_text=_(
+            "Lowercase letters, digits, - and _, starting with a letter or digit."
+        ),
+    )
+    compose = forms.CharField(label=_("compose.yaml"), strip=False, widget=_editor(22))
+    env = forms.CharField(
+        label=_(".env"), required=False, strip=False, widget=_editor(6)
+    )
+
+    def __init__(self, *args: Any, with_name: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The line of the compose file a validation error is about.
+        self.error_line: int | None = None
+        if not with_name:
+            del self.fields["name"]
+
+    def _typed(self, field: str) -> str:
+        # Browsers send a textarea's lines ending in CRLF; the files are
+        # kept as typed, with the line ends the CLI and editors expect.
+        return str(self.cleaned_data.get(field) or "").replace("\r\n", "\n")
+
+    def clean_compose(self) -> str:
+        return self._typed("compose")
+
+    def clean_env(self) -> str:
+        return self._typed("env")
+
+    def body(self) -> dict[str, Any]:
+        # An empty .env is a value, not a missing one.
+        return {**super().body(), "env": self.cleaned_data.get("env", "")}
+
+
+class ComposeLogsForm(forms.Form):
+    DEFAULTS: dict[str, Any] = {"tail": 200, "service": "", "timestamps": False}
+
+    tail = forms.IntegerField(
+        min_value=0, max_value=10000, required=False, initial=200, label=_("Lines")
+    )
+    service = forms.CharField(required=False, max_length=128, label=_("Service"))
+    timestamps = forms.BooleanField(required=False, label=_("Timestamps"))

@@ -37,4 +37,10 @@ JS_STRINGS = {
     "failed": _("failed"),
     "errored": _("errored"),
     "canceled": _("canceled"),
+    # States of Compose projects and their services (also shown by templates).
+    "new": _("new"),
+    "partial": _("partial"),
+    "finished": _("finished"),
+    "stopped": _("stopped"),
+    "down": _("down"),
 }

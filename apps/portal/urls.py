@@ -8,6 +8,7 @@ from django.views.i18n import set_language
 from .views import (
     audit,
     auth,
+    compose,
     containers,
     dashboard,
     environments,
@@ -25,6 +26,8 @@ app_name = "portal"
 # Names and ids as the REST routes take them ("." and ".." are no name).
 NAME = r"(?!\.\.?/)[A-Za-z0-9][A-Za-z0-9_.-]*"
 ACTIONS = "|".join(containers.ACTIONS)
+OPERATIONS = "|".join(compose.OPERATIONS)
+SERVICE_OPERATIONS = "|".join(compose.SERVICE_OPERATIONS)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -99,6 +102,39 @@ urlpatterns = [
         rf"^networks/(?P<ident>{NAME})/(?P<how>connect|disconnect)/$",
         networks.network_connect,
         name="network-connect",
+    ),
+    path("compose/", compose.compose_list, name="compose"),
+    path("compose/new/", compose.compose_create, name="compose-create"),
+    re_path(
+        rf"^compose/outside/(?P<name>{NAME})/adopt/$",
+        compose.stack_adopt,
+        name="compose-adopt",
+    ),
+    re_path(
+        rf"^compose/(?P<name>{NAME})/$",
+        compose.compose_project,
+        name="compose-project",
+    ),
+    re_path(
+        rf"^compose/(?P<name>{NAME})/logs/$",
+        compose.compose_logs,
+        name="compose-logs",
+    ),
+    re_path(
+        rf"^compose/(?P<name>{NAME})/delete/$",
+        compose.compose_delete,
+        name="compose-delete",
+    ),
+    re_path(
+        rf"^compose/(?P<name>{NAME})/(?P<operation>{OPERATIONS})/$",
+        compose.compose_action,
+        name="compose-action",
+    ),
+    re_path(
+        rf"^compose/(?P<name>{NAME})/services/(?P<service>{NAME})/"
+        rf"(?P<operation>{SERVICE_OPERATIONS})/$",
+        compose.compose_service_action,
+        name="compose-service-action",
     ),
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),

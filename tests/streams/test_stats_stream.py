@@ -30,7 +30,8 @@ def test_a_running_container_gets_a_sample_a_second(
     assert [m["type"] for m in got] == ["stats"] * 3
     last = got[-1]
     assert last["running"] is True
-    assert last["cpu_percent"] > 10  # the busy loop shows
+    # The busy loop shows even on a loaded machine, where it gets less than a CPU.
+    assert last["cpu_percent"] > 2
     assert last["memory"]["used"] > 0 and last["memory"]["limit"] > 0
     assert last["network"] is not None and "rx_bytes" in last["network"]
     assert set(last["block_io"]) == {"read_bytes", "write_bytes"}

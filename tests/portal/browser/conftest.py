@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.jobs.services import start_worker, stop
+
 from .chromium import (
     ADMIN_PASSWORD,
     CHROMIUM,
@@ -58,6 +60,15 @@ def portal(tmp_path_factory, docker_client) -> Iterator[LivePortal]:
         yield live
     finally:
         stop_portal(process)
+
+
+@pytest.fixture(scope="module")
+def portal_worker(portal, tmp_path_factory) -> Iterator[None]:
+    """A Celery worker of the live portal (same data directory and broker)."""
+    log = tmp_path_factory.mktemp("portal-worker") / "worker.log"
+    process = start_worker(portal.env, log, "dpt-pages")
+    yield
+    stop(process)
 
 
 # Package scope: Playwright's sync API keeps an event loop running in this
@@ -132,3 +143,47 @@ def screenshot(
 
 def row(tab: Any, name: str) -> Any:
     return tab.locator(f"tr[data-container='{name}']")
+
+
+def compose_file(image: str, greeting: str = "hello") -> str:
+    """A project of one long-running service and a one-shot, nothing pulled."""
+    from tests.conftest import RUN_ID, TEST_LABEL
+
+    labels = f"    labels:\n      {TEST_LABEL}: {RUN_ID}\n"
+    return (
+        "services:\n"
+        "  web:\n"
+        f"    image: {image}\n"
+        "    pull_policy: never\n"
+        # busybox sh as PID 1 ignores SIGTERM unless it traps it.
+        f'    command: ["sh", "-c", "trap \'exit 0\' TERM; echo {greeting}; '
+        'sleep 300 & wait"]\n'
+        f"{labels}"
+        "  init:\n"
+        f"    image: {image}\n"
+        "    pull_policy: never\n"
+        '    command: ["sh", "-c", "echo init done"]\n'
+        f"{labels}"
+    )
+
+
+def create_project(tab: Any, portal: LivePortal, name: str, text: str) -> None:
+    """Create a Compose project through its form; the project's page opens."""
+    tab.goto(portal.base + "/compose/new/")
+    tab.fill("input[name=name]", name)
+    tab.fill("textarea[name=compose]", text)
+    with tab.expect_navigation():
+        tab.click("main form button[type=submit]")
+    assert tab.url == f"{portal.base}/compose/{name}/", tab.url
+
+
+def deploy(tab: Any) -> None:
+    """Press Deploy on a project's page and wait for its job to succeed."""
+    with tab.expect_navigation():
+        tab.click("[data-project-action=up]")
+    playwright_api.expect(tab.locator("#job [data-job-status]")).to_have_text(
+        "succeeded", timeout=60_000
+    )
+    playwright_api.expect(tab.locator("h1 [data-project-status]")).to_have_text(
+        "running"
+    )

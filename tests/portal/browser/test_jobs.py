@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LABELS, RUN_ID
-from tests.jobs.services import SlowProxy, start_registry, start_worker, stop
+from tests.jobs.services import SlowProxy, start_registry, stop
 
 from .chromium import ADMIN_PASSWORD
 from .conftest import log_in, screenshot
@@ -20,15 +20,6 @@ LAYER_BYTES = 3_000_000
 # The registry's answers are slowed to this (bytes/s) on the way to the
 # engine, so the pull lasts a few seconds and the page sees it under way.
 PULL_RATE = 1_500_000
-
-
-@pytest.fixture(scope="module")
-def portal_worker(portal, tmp_path_factory) -> Iterator[None]:
-    """A Celery worker of the live portal (same data directory and broker)."""
-    log = tmp_path_factory.mktemp("portal-worker") / "worker.log"
-    process = start_worker(portal.env, log, "dpt-pages")
-    yield
-    stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,19 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.compose.conftest import project_name
+
 from .chromium import ADMIN_PASSWORD
-from .conftest import log_in, open_tab, screenshot
+from .conftest import (
+    compose_file,
+    create_project,
+    deploy,
+    log_in,
+    open_tab,
+    screenshot,
+)
+
+__all__ = ["project_name"]  # the fixture: each project is brought down after
 
 # Page backgrounds of the two themes (--bg in portal.css).
 BACKGROUNDS = {"light": "rgb(245, 247, 250)", "dark": "rgb(15, 20, 27)"}
@@ -24,7 +35,7 @@ WIDE = """Array.from(document.querySelectorAll("body *"))
   .slice(0, 6).map((e) => e.tagName + "." + e.className)"""
 
 
-def main_pages(container: str) -> list[tuple[str, str]]:
+def main_pages(container: str, project: str) -> list[tuple[str, str]]:
     return [
         ("dashboard", "/"),
         ("containers", "/containers/"),
@@ -37,6 +48,10 @@ def main_pages(container: str) -> list[tuple[str, str]]:
         ("image-pull", "/images/pull/"),
         ("image-build", "/images/build/"),
         ("jobs", "/jobs/"),
+        ("compose", "/compose/"),
+        ("compose-project", f"/compose/{project}/"),
+        ("compose-logs", f"/compose/{project}/logs/"),
+        ("compose-create", "/compose/new/"),
         ("volumes", "/volumes/"),
         ("networks", "/networks/"),
         ("environments", "/environments/"),
@@ -59,19 +74,32 @@ def settle(tab, name: str) -> None:
         expect(tab.locator("[data-terminal-status]")).to_have_text("Connected.")
         # The shell's prompt: its output has reached the terminal.
         expect(tab.locator("#terminal .xterm-rows")).to_contain_text("#")
+    if name == "compose-project":
+        # The deploy's output is replayed from its first chunk.
+        expect(tab.locator("#job-output")).to_contain_text("Started")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_every_main_page_in_both_themes(
-    portal, browser, make_container, unique_name, theme
+    portal,
+    portal_worker,
+    browser,
+    make_container,
+    unique_name,
+    test_image,
+    project_name,
+    theme,
 ):
     make_container(unique_name, command=["sh", "-c", "echo ready; sleep 300"])
+    project = project_name(f"shot-{theme}")
     context, tab, problems = open_tab(browser, color_scheme=theme)
     try:
         tab.goto(portal.base + "/login/")
         screenshot(tab, f"login-{theme}", full_page=False, folder="")
         log_in(tab, portal, "admin", ADMIN_PASSWORD)
-        for name, path in main_pages(unique_name):
+        create_project(tab, portal, project, compose_file(test_image))
+        deploy(tab)
+        for name, path in main_pages(unique_name, project):
             response = tab.goto(portal.base + path)
             assert response is not None and response.status == 200, path
             settle(tab, name)
@@ -93,6 +121,7 @@ def test_the_main_pages_fit_a_phone(portal, browser, theme):
             ("dashboard", "/"),
             ("containers", "/containers/"),
             ("jobs", "/jobs/"),
+            ("compose", "/compose/"),
         ]:
             tab.goto(portal.base + path)
             # Wide tables scroll inside their own box; the page itself does not.
