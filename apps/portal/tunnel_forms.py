@@ -167,7 +167,9 @@ class TunnelCreateForm(TunnelSettingsForm):
 
     def __init__(self, *args: Any, containers: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["container"].choices = [(name, name) for name in containers]
+        field = self.fields["container"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+        field.choices = [(name, name) for name in containers]
         # The provider first, then the target, then the rest.
         self.order_fields(["name", "provider_choice", "container", "target_port"])
 
@@ -183,7 +185,7 @@ class TunnelCreateForm(TunnelSettingsForm):
 class TunnelEditForm(TunnelSettingsForm):
     """The settings of an existing tunnel; a secret left empty is kept."""
 
-    def __init__(self, *args: Any, tunnel: TunnelConfig, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, tunnel: TunnelConfig) -> None:
         self.tunnel = tunnel
         initial = {
             "name": tunnel.name,
@@ -191,7 +193,7 @@ class TunnelEditForm(TunnelSettingsForm):
             "hostname": tunnel.hostname,
             **{k: v for k, v in tunnel.options.items() if k in ALL_OPTIONS},
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(data, initial=initial)
         provider = Provider(tunnel.provider)
         for name in [*ALL_OPTIONS, "private_key", "token", "hostname"]:
             keep = name in OPTION_FIELDS[provider] or name in SECRET_FIELDS[provider]
