@@ -19,13 +19,16 @@ from apps.jobs.models import Job, Status
 from apps.jobs.services import execute
 from apps.tunnels.models import TunnelConfig, TunnelStatus
 from tests.conftest import grant_environment, make_user
+from tests.jobs.services import free_port
 from tests.tunnels.conftest import (  # noqa: F401 - fixtures
     CF_ACCOUNT,
     CF_TOKEN,
     CF_ZONE,
     cleanup_tunnels,
     cloudflare,
+    fetch_until,
     http_container,
+    sshd,
 )
 
 from .test_pages import field_error
@@ -300,3 +303,44 @@ def test_the_delete_button_names_what_goes_at_the_provider(
     assert "web-named" in confirm.group(1) and "tid-123" in confirm.group(1)
     assert "app.example.test" in confirm.group(1)
     assert tunnel.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ssh_key_pasted_on_one_line_still_carries_the_tunnel(
+    operator_page,
+    sshd,  # noqa: F811
+    http_container,  # noqa: F811
+    cleanup_tunnels,  # noqa: F811
+):
+    remote_port = free_port()
+    # A browser drops the line breaks of text pasted into a password field.
+    flattened = sshd.client_key.replace("\n", "")
+
+    created = operator_page.post(
+        "/tunnels/new/",
+        {
+            "name": "web-ssh",
+            "provider_choice": "ssh",
+            "container": http_container["name"],
+            "target_port": "8080",
+            "host": "127.0.0.1",
+            "port": str(sshd.port),
+            "user": sshd.user,
+            "host_key": sshd.fingerprint,
+            "remote_port": str(remote_port),
+            "private_key": flattened,
+        },
+    )
+    assert created.status_code == 302, created.content.decode()[-2000:]
+    tunnel = TunnelConfig.objects.get(name="web-ssh")
+    operator_page.post(f"/tunnels/{tunnel.pk}/start/")
+    execute(Job.objects.get(kind="tunnel_start").pk, "test-worker")
+
+    tunnel.refresh_from_db()
+    assert tunnel.status == TunnelStatus.RUNNING, tunnel.status_reason
+    marker = http_container["marker"]
+    assert marker in fetch_until(f"http://127.0.0.1:{remote_port}/", marker)
+    page = operator_page.get(f"/tunnels/{tunnel.pk}/").content.decode()
+    assert sshd.client_key.splitlines()[1] not in page
+    operator_page.post(f"/tunnels/{tunnel.pk}/stop/")
+    execute(Job.objects.get(kind="tunnel_stop").pk, "test-worker")
