@@ -344,3 +344,15 @@ def test_an_ssh_key_pasted_on_one_line_still_carries_the_tunnel(
     assert sshd.client_key.splitlines()[1] not in page
     operator_page.post(f"/tunnels/{tunnel.pk}/stop/")
     execute(Job.objects.get(kind="tunnel_stop").pk, "test-worker")
+
+
+def test_the_tunnel_pages_speak_spanish(operator_user, operator_page):
+    tunnel = tunnel_of(operator_user, "web-es")
+
+    listing = operator_page.get("/tunnels/", HTTP_ACCEPT_LANGUAGE="es").content
+    page = operator_page.get(f"/tunnels/{tunnel.pk}/", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert "<h1>Túneles" in listing.decode() and "Nuevo túnel" in listing.decode()
+    html = page.content.decode()
+    assert "Salida del proveedor" in html and "Túnel rápido de Cloudflare" in html
+    assert "Provider output" not in html
