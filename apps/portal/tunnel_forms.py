@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.tunnels.models import Provider, TunnelConfig
+from apps.tunnels.services import REQUIRED
 
 from .forms import PortalForm
 
@@ -123,6 +124,20 @@ class TunnelSettingsForm(PortalForm):
 
     # The serializer's nested keys, as the form names its fields.
     field_of = {f"options.{name}": name for name in ALL_OPTIONS}
+    # Which fields a provider needs depends on the provider chosen: no
+    # "required" attribute in the page, the service says what is missing.
+    use_required_attribute = False
+
+    def need(self, providers: list[str], secrets: bool = True) -> None:
+        """Mark the fields these providers need as required (so not "optional")."""
+        for provider in providers:
+            options, secret_names = REQUIRED[Provider(provider)]
+            names = [*options, *(secret_names if secrets else ())]
+            if provider == Provider.CLOUDFLARE_NAMED:
+                names.append("hostname")
+            for name in names:
+                if name in self.fields:
+                    self.fields[name].required = True
 
     def provider(self) -> str:
         raise NotImplementedError
@@ -172,6 +187,9 @@ class TunnelCreateForm(TunnelSettingsForm):
         field.choices = [(name, name) for name in containers]
         # The provider first, then the target, then the rest.
         self.order_fields(["name", "provider_choice", "container", "target_port"])
+        # Shown: what each provider needs; checked: what the chosen one needs.
+        chosen = self.data.get("provider_choice") if self.is_bound else None
+        self.need([chosen] if chosen in Provider.values else list(Provider.values))
 
     def provider(self) -> str:
         return str(self.cleaned_data.get("provider_choice") or Provider.SSH)
@@ -199,6 +217,8 @@ class TunnelEditForm(TunnelSettingsForm):
             keep = name in OPTION_FIELDS[provider] or name in SECRET_FIELDS[provider]
             if not keep and not (name == "hostname" and provider != Provider.SSH):
                 del self.fields[name]
+        # A stored secret may be left empty: it is kept.
+        self.need([provider], secrets=not tunnel.secrets_sealed)
         for name in SECRET_FIELDS[provider]:
             self.fields[name].help_text = (
                 _("A value is set; it is never shown. Leave empty to keep it.")

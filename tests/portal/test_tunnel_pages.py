@@ -193,7 +193,7 @@ def test_create_errors_are_shown_next_to_their_field_without_the_secret(
     )
 
     assert response.status_code == 400
-    assert field_error(response, "host") == "Needed by this provider."
+    assert field_error(response, "host") == "This field is required."
     html = response.content.decode()
     assert PRIVATE_KEY.splitlines()[1] not in html
     assert not TunnelConfig.objects.filter(name="web-ssh").exists()
@@ -356,3 +356,23 @@ def test_the_tunnel_pages_speak_spanish(operator_user, operator_page):
     html = page.content.decode()
     assert "Salida del proveedor" in html and "Túnel rápido de Cloudflare" in html
     assert "Provider output" not in html
+
+
+def test_a_name_taken_is_shown_next_to_the_name(
+    operator_user, operator_page, make_container, unique_name
+):
+    make_container(unique_name, owner=operator_user)
+    tunnel_of(operator_user, "web-dup")
+
+    response = operator_page.post(
+        "/tunnels/new/",
+        {
+            "name": "web-dup",
+            "provider_choice": "cloudflare_quick",
+            "container": unique_name,
+            "target_port": "8080",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "a tunnel named &#x27;web-dup&#x27; exists" in field_error(response, "name")
