@@ -473,6 +473,12 @@ def visible_tunnels(user: Any) -> models.QuerySet[TunnelConfig]:
     return _visible_owned(user, TunnelConfig)
 
 
+def tunnel_verbs(user: Any, tunnel: TunnelConfig) -> set[str]:
+    """The verbs ``user`` may use on ``tunnel`` now (for a page's buttons)."""
+    verbs = held(user, tunnel) if held(user, tunnel.environment) else set()
+    return {verb for verb in verbs if role_allows(user, verb)}
+
+
 def check_tunnel(user: Any, tunnel: TunnelConfig, verb: str) -> None:
     """Raise 404 if ``user`` cannot see ``tunnel``, 403 if not allowed ``verb``."""
     verbs = held(user, tunnel) if held(user, tunnel.environment) else set()

@@ -17,6 +17,7 @@ from .views import (
     jobs,
     networks,
     tokens,
+    tunnels,
     users,
     volumes,
 )
@@ -160,4 +161,11 @@ urlpatterns = [
     path("audit/<int:pk>/", audit.audit_detail, name="audit-entry"),
     path("environments/", environments.environment_list, name="environments"),
     path("environments/pick/", environments.environment_pick, name="environment-pick"),
+    path("tunnels/", tunnels.tunnel_list, name="tunnels"),
+    path("tunnels/new/", tunnels.tunnel_create, name="tunnel-create"),
+    path("tunnels/<int:pk>/", tunnels.tunnel_detail, name="tunnel"),
+    path("tunnels/<int:pk>/edit/", tunnels.tunnel_edit, name="tunnel-edit"),
+    path("tunnels/<int:pk>/start/", tunnels.tunnel_start, name="tunnel-start"),
+    path("tunnels/<int:pk>/stop/", tunnels.tunnel_stop, name="tunnel-stop"),
+    path("tunnels/<int:pk>/delete/", tunnels.tunnel_delete, name="tunnel-delete"),
 ]

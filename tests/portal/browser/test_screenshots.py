@@ -64,6 +64,26 @@ def main_pages(container: str, project: str) -> list[tuple[str, str]]:
     ]
 
 
+def tunnel_pages(portal, container_id: str) -> list[tuple[str, str]]:
+    """The tunnels list and one tunnel's page, with a stopped quick tunnel
+    stored for the container (its worker is not needed to show it)."""
+    pk = portal.manage(
+        "shell",
+        "-c",
+        "from apps.containers.environments import default_environment; "
+        "from apps.tunnels.models import TunnelConfig; "
+        "t, _ = TunnelConfig.objects.update_or_create(name='screenshot-web', "
+        "environment=default_environment(), defaults=dict("
+        f"provider='cloudflare_quick', container_id='{container_id}', "
+        "container_name='web', target_port=8080)); print(t.pk)",
+    ).split()[-1]  # after the shell's own line about its imports
+    return [
+        ("tunnels", "/tunnels/"),
+        ("tunnel", f"/tunnels/{pk}/"),
+        ("tunnel-create", "/tunnels/new/"),
+    ]
+
+
 def settle(tab, name: str) -> None:
     """Wait for what a page draws live before taking its picture."""
     if name == "container-stats":
@@ -90,7 +110,9 @@ def test_every_main_page_in_both_themes(
     project_name,
     theme,
 ):
-    make_container(unique_name, command=["sh", "-c", "echo ready; sleep 300"])
+    container_id = make_container(
+        unique_name, command=["sh", "-c", "echo ready; sleep 300"]
+    )
     project = project_name(f"shot-{theme}")
     context, tab, problems = open_tab(browser, color_scheme=theme)
     try:
@@ -99,7 +121,8 @@ def test_every_main_page_in_both_themes(
         log_in(tab, portal, "admin", ADMIN_PASSWORD)
         create_project(tab, portal, project, compose_file(test_image))
         deploy(tab)
-        for name, path in main_pages(unique_name, project):
+        pages = main_pages(unique_name, project) + tunnel_pages(portal, container_id)
+        for name, path in pages:
             response = tab.goto(portal.base + path)
             assert response is not None and response.status == 200, path
             settle(tab, name)
