@@ -49,11 +49,14 @@ class AuditedMixin:
         if action is None:
             return
         data = response.data if isinstance(response.data, dict) else {}
+        # What the request named: the refusal row says what was tried.
+        ident = str(kwargs.get("pk") or kwargs.get("id") or kwargs.get("name") or "")
         record(
             action,
             request=request,
             resource_type=self.audit_resource_type,
-            resource_id=str(kwargs.get("pk") or kwargs.get("id") or ""),
+            resource_id=ident,
+            resource_name=ident,
             outcome=Outcome.FAILURE,
             reason=str(data.get("message", f"HTTP {response.status_code}")),
             details={"status": response.status_code, "code": data.get("code", "")},

@@ -8,7 +8,6 @@ suite's label, and each is brought down with the real CLI at the end.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import uuid
@@ -17,11 +16,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.conftest import RUN_ID, TEST_LABEL
 from tests.jobs.conftest import wait_finished
-from tests.jobs.services import start_worker, stop
+from tests.jobs.services import start_worker, stop, worker_env
 
 __all__ = ["wait_finished"]
 
@@ -30,14 +28,7 @@ __all__ = ["wait_finished"]
 def compose_worker(django_db_setup, tmp_path_factory) -> Iterator[subprocess.Popen]:
     if shutil.which("docker") is None:
         pytest.fail("the docker CLI is not installed")
-    env = {
-        "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "dockpilot.settings.test"
-        ),
-        "DOCKPILOT_DATA_DIR": str(settings.DATA_DIR),
-        "DOCKPILOT_DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-        "DOCKPILOT_REDIS_URL": "",
-    }
+    env = worker_env()
     log = tmp_path_factory.mktemp("compose-worker") / "worker.log"
     process = start_worker(env, log, "dpt-compose")
     yield process

@@ -13,6 +13,7 @@ from django.conf import settings
 from guardian.shortcuts import assign_perm
 
 from apps.accounts.models import Role
+from apps.audit.models import AuditLog
 from apps.compose.models import ComposeProject
 from tests.conftest import RUN_ID, client_for, grant_environment, make_user
 
@@ -145,6 +146,8 @@ def test_a_viewer_granted_the_project_reads_but_cannot_deploy(viewer_user, proje
     assert client.get(f"/api/v1/containers/{container}/").status_code == 200
     refused = client.post(f"/api/v1/compose/{row.name}/up/", {}, format="json")
     assert refused.status_code == 403
+    audit = AuditLog.objects.filter(action="compose.up").latest("id")
+    assert (audit.outcome, audit.resource_id) == ("failure", row.name)
     stop = client.post(f"/api/v1/containers/{container}/stop/", {}, format="json")
     assert stop.status_code == 403
 

@@ -185,6 +185,8 @@ def test_the_cli_gets_an_argument_list_with_services_after_a_separator():
 
     argv = arguments("up", {"pull": "never", "services": ["web"], "build": True})
     assert argv == ["up", "--detach", "--pull", "never", "--build", "--", "web"]
+    # No pull asked: the file's pull_policy decides.
+    assert arguments("up", {}) == ["up", "--detach", "--no-build", "--"]
     assert arguments("down", {"remove_volumes": True, "remove_images": "local"}) == [
         "down",
         "--volumes",

@@ -22,7 +22,6 @@ from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -38,6 +37,7 @@ from .services import (
     start_registry,
     start_worker,
     stop,
+    worker_env,
 )
 
 REGISTRY_USER = "dpt-user"
@@ -161,17 +161,11 @@ def _point_celery_at(broker_url: str, options: dict[str, Any]) -> None:
 @pytest.fixture(scope="module", params=["filesystem", "redis"])
 def worker(request, django_db_setup, tmp_path_factory) -> Iterator[Worker]:
     mode = request.param
-    env = {
-        "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "dockpilot.settings.test"
-        ),
-        "DOCKPILOT_DATA_DIR": str(settings.DATA_DIR),
-        "DOCKPILOT_DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-        "DOCKPILOT_JOB_HEARTBEAT_SECONDS": "1",
-        "DOCKPILOT_JOB_LOST_AFTER_SECONDS": "4",
-        "DOCKPILOT_JOB_REAP_INTERVAL_SECONDS": "1",
-        "DOCKPILOT_REDIS_URL": "",
-    }
+    env = worker_env(
+        DOCKPILOT_JOB_HEARTBEAT_SECONDS="1",
+        DOCKPILOT_JOB_LOST_AFTER_SECONDS="4",
+        DOCKPILOT_JOB_REAP_INTERVAL_SECONDS="1",
+    )
     overrides: dict[str, Any] = {}
     if mode == "redis":
         url = request.getfixturevalue("redis_url")

@@ -196,6 +196,22 @@ class SlowProxy:
                     self.open_connections -= 1
 
 
+def worker_env(**extra: str) -> dict[str, str]:
+    """What a worker process needs to share this test run's database and data."""
+    from django.conf import settings
+    from django.db import connection
+
+    return {
+        "DJANGO_SETTINGS_MODULE": os.environ.get(
+            "DJANGO_SETTINGS_MODULE", "dockpilot.settings.test"
+        ),
+        "DOCKPILOT_DATA_DIR": str(settings.DATA_DIR),
+        "DOCKPILOT_DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DOCKPILOT_REDIS_URL": "",
+        **extra,
+    }
+
+
 def start_worker(
     env: dict[str, str], log: Path, name: str, beat: bool = False
 ) -> subprocess.Popen:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import os
 import subprocess
 import time
 import urllib.request
@@ -17,12 +16,18 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from apps.tunnels import supervision
 from apps.tunnels.models import TunnelConfig
 from tests.conftest import RUN_ID
-from tests.jobs.services import free_port, require, start_worker, stop, wait_for_port
+from tests.jobs.services import (
+    free_port,
+    require,
+    start_worker,
+    stop,
+    wait_for_port,
+    worker_env,
+)
 
 from .cloudflare_api import CloudflareState, StandInCloudflare
 
@@ -186,15 +191,9 @@ class Worker:
 @pytest.fixture
 def tunnel_worker(transactional_db, tmp_path) -> Iterator[Worker]:
     """A real Celery worker (filesystem broker) that runs the tunnel jobs."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "dockpilot.settings.test"
-        ),
-        "DOCKPILOT_DATA_DIR": str(settings.DATA_DIR),
-        "DOCKPILOT_DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-        "DOCKPILOT_REDIS_URL": "",
-        "DOCKPILOT_SECRET_KEY": settings.SECRET_KEY,
-    }
+    env = worker_env(
+        DOCKPILOT_SECRET_KEY=settings.SECRET_KEY,
+    )
     log = tmp_path / "worker.log"
     worker = Worker(start_worker(env, log, f"dpt-tunnels-{RUN_ID}"), log, env)
     yield worker

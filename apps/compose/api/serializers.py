@@ -97,7 +97,8 @@ def _names(field: str) -> serializers.ListField:
 
 
 class ComposeUpSerializer(StrictSerializer):
-    pull = serializers.ChoiceField(PULL_POLICIES, default="missing")
+    # Left out, each service's own pull_policy decides, as with the CLI.
+    pull = serializers.ChoiceField(PULL_POLICIES, required=False)
     build = serializers.BooleanField(default=False)
     remove_orphans = serializers.BooleanField(default=False)
     force_recreate = serializers.BooleanField(default=False)

@@ -74,7 +74,11 @@ def arguments(operation: str, options: dict[str, Any]) -> list[str]:
     """The subcommand and its options; service names after ``--``."""
     argv = [operation]
     if operation == "up":
-        argv += ["--detach", "--pull", options.get("pull") or "missing"]
+        argv.append("--detach")
+        # Only when asked: a --pull flag overrides every service's
+        # pull_policy, and "never" in the file must stay never.
+        if options.get("pull"):
+            argv += ["--pull", options["pull"]]
         argv += ["--build"] if options.get("build") else ["--no-build"]
         if options.get("remove_orphans"):
             argv.append("--remove-orphans")

@@ -6,13 +6,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 
 from apps.accounts import access
 from apps.accounts.models import User
 from apps.audit.models import Action
-from apps.audit.services import audited
 from apps.containers.engine import engine_for, filters_param
 from apps.containers.models import Environment
 from apps.containers.services.containers import shape_summary
@@ -21,7 +19,7 @@ from dockpilot.errors import BadRequest, Conflict, NotFound
 from .. import files
 from ..models import ComposeProject
 from ..names import check_project_name
-from .projects import RESOURCE, checked_model
+from .projects import audit_project, store_new_project
 from .status import SERVICE_LABEL, refresh_status
 
 logger = logging.getLogger("dockpilot.compose.services.outside")
@@ -123,14 +121,7 @@ def adopt_stack(
     labels stay as they were. Known shortcoming: when that folder is gone,
     relative paths in the file point at nothing until the file is edited.
     """
-    with audited(
-        Action.COMPOSE_ADOPT,
-        request=request,
-        resource_type=RESOURCE,
-        resource_id=name,
-        resource_name=name,
-        details={"environment": environment.name},
-    ) as audit:
+    with audit_project(Action.COMPOSE_ADOPT, name, environment, request) as audit:
         stack = _stacks(admin, environment).get(name)
         if stack is None:
             raise NotFound(
@@ -156,25 +147,16 @@ def adopt_stack(
         env = env_text if env_text is not None else recorded_env
         audit.details["source"] = "supplied" if compose_yaml else "working_dir"
         directory = stack["working_dir"] or str(files.folder_of(name))
-        checked_model(
+        project = store_new_project(
             admin,
             environment,
             name=name,
             directory=directory,
             compose_yaml=text,
             env_text=env,
+            owner=owner or admin,
+            adopted=True,
         )
-        with transaction.atomic():
-            project = ComposeProject.objects.create(
-                name=name,
-                environment=environment,
-                compose_yaml=text,
-                env_text=env,
-                owner=owner or admin,
-                project_directory=directory,
-                adopted=True,
-            )
-            files.write_files(name, text, env)
     refresh_status(project)
     logger.info("adopted compose stack %s on %s", name, environment.name)
     return project

@@ -35,6 +35,60 @@ def project_containers(project: ComposeProject) -> list[dict[str, Any]]:
     ]
 
 
+def audit_project(
+    action: str,
+    name: str,
+    environment: Environment,
+    request: HttpRequest,
+    **details: Any,
+) -> Any:
+    """The audit context of one action on the project called ``name``."""
+    return audited(
+        action,
+        request=request,
+        resource_type=RESOURCE,
+        resource_id=name,
+        resource_name=name,
+        details={"environment": environment.name, **details},
+    )
+
+
+def store_new_project(
+    user: Any,
+    environment: Environment,
+    *,
+    name: str,
+    directory: str,
+    compose_yaml: str,
+    env_text: str,
+    **fields: Any,
+) -> ComposeProject:
+    """Check the files under ``user``'s policy, then save the row and the files.
+
+    Both commit or neither: a project whose files could not be written is
+    not kept.
+    """
+    checked_model(
+        user,
+        environment,
+        name=name,
+        directory=directory,
+        compose_yaml=compose_yaml,
+        env_text=env_text,
+    )
+    with transaction.atomic():
+        project = ComposeProject.objects.create(
+            name=name,
+            environment=environment,
+            compose_yaml=compose_yaml,
+            env_text=env_text,
+            project_directory=directory,
+            **fields,
+        )
+        files.write_files(name, compose_yaml, env_text)
+    return project
+
+
 def checked_model(
     user: Any,
     environment: Environment,
@@ -97,14 +151,7 @@ def create_project(
     request: HttpRequest,
 ) -> ComposeProject:
     """Check and save a new project, and write its files."""
-    with audited(
-        Action.COMPOSE_CREATE,
-        request=request,
-        resource_type=RESOURCE,
-        resource_id=name,
-        resource_name=name,
-        details={"environment": environment.name},
-    ):
+    with audit_project(Action.COMPOSE_CREATE, name, environment, request):
         check_project_name(name)
         if ComposeProject.objects.filter(name=name).exists():
             raise Conflict(
@@ -114,25 +161,15 @@ def create_project(
                 details={"field": "name"},
             )
         _refuse_outside_stack(environment, name)
-        directory = str(files.folder_of(name))
-        checked_model(
+        project = store_new_project(
             user,
             environment,
             name=name,
-            directory=directory,
+            directory=str(files.folder_of(name)),
             compose_yaml=compose_yaml,
             env_text=env_text,
+            owner=user,
         )
-        with transaction.atomic():
-            project = ComposeProject.objects.create(
-                name=name,
-                environment=environment,
-                compose_yaml=compose_yaml,
-                env_text=env_text,
-                owner=user,
-                project_directory=directory,
-            )
-            files.write_files(name, compose_yaml, env_text)
     logger.info("compose project %s created on %s", name, environment.name)
     return project
 
@@ -151,13 +188,12 @@ def update_project(
         for field, value in (("compose", compose_yaml), ("env", env_text))
         if value is not None
     ]
-    with audited(
+    with audit_project(
         Action.COMPOSE_UPDATE,
-        request=request,
-        resource_type=RESOURCE,
-        resource_id=project.name,
-        resource_name=project.name,
-        details={"environment": project.environment.name, "changed": changed},
+        project.name,
+        project.environment,
+        request,
+        changed=changed,
     ):
         new_yaml = project.compose_yaml if compose_yaml is None else compose_yaml
         new_env = project.env_text if env_text is None else env_text
@@ -184,13 +220,8 @@ def validate_project(
     request: HttpRequest,
 ) -> dict[str, Any]:
     """Run ``docker compose config`` on the saved files, or on edits not saved yet."""
-    with audited(
-        Action.COMPOSE_VALIDATE,
-        request=request,
-        resource_type=RESOURCE,
-        resource_id=project.name,
-        resource_name=project.name,
-        details={"environment": project.environment.name},
+    with audit_project(
+        Action.COMPOSE_VALIDATE, project.name, project.environment, request
     ):
         model = checked_model(
             user,
@@ -205,13 +236,8 @@ def validate_project(
 
 def delete_project(project: ComposeProject, *, request: HttpRequest) -> None:
     """Forget a project that has no containers left (bring it down first)."""
-    with audited(
-        Action.COMPOSE_DELETE,
-        request=request,
-        resource_type=RESOURCE,
-        resource_id=project.name,
-        resource_name=project.name,
-        details={"environment": project.environment.name},
+    with audit_project(
+        Action.COMPOSE_DELETE, project.name, project.environment, request
     ):
         running = project_containers(project)
         if running:

@@ -227,7 +227,8 @@ def _options(request: HttpRequest, operation: str) -> dict[str, Any]:
     body: dict[str, Any] = {}
     serializer: Any = None
     if operation == "up":
-        body = {"pull": post.get("pull") or "missing"}
+        # No pull option unless asked: the file's pull_policy decides.
+        body = {"pull": post["pull"]} if post.get("pull") else {}
         serializer = ComposeUpSerializer
     elif operation == "down":
         body = {
