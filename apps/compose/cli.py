@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -42,6 +43,14 @@ class ComposeUnavailable(PortalError):
         "The docker compose CLI (v2) is not installed where the portal runs: "
         "install the Compose plugin, then retry."
     )
+
+
+class ComposeTimeout(PortalError):
+    # 504: the portal waited on the CLI (and the engine behind it) as a
+    # gateway does; 503 is kept for a CLI or engine that is not there at all.
+    status_code = 504
+    default_code = "compose_timeout"
+    default_detail = "docker compose did not answer in time; retry later."
 
 
 @dataclass(frozen=True)
@@ -105,22 +114,37 @@ class Outcome:
 
 
 def capture(environment: Environment, argv: list[str], timeout: float = 60) -> Outcome:
-    """Run a short command (config, version) and return what it printed."""
+    """Run a short command (config, version) and return what it printed.
+
+    The CLI runs in a session of its own: ``docker`` hands the work to the
+    ``docker-compose`` plugin, a child process, and on a timeout the whole
+    group is killed, not only the wrapper.
+    """
+    process = subprocess.Popen(  # noqa: S603 - an argument list, no shell
+        argv,
+        env=environment_variables(environment),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
     try:
-        done = subprocess.run(  # noqa: S603 - an argument list, no shell
-            argv,
-            env=environment_variables(environment),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise PortalError(
-            f"docker compose did not answer within {timeout:.0f} s.",
-            code="compose_timeout",
+        kill_group(process, signal.SIGKILL)
+        process.communicate()
+        raise ComposeTimeout(
+            f"docker compose did not answer within {timeout:.0f} s; retry later."
         ) from exc
-    return Outcome(done.returncode, done.stdout, done.stderr)
+    finally:
+        if process.poll() is None:
+            kill_group(process, signal.SIGKILL)
+            process.wait()
+    # The wrapper may end before a child it started: no one is left behind.
+    kill_group(process, signal.SIGKILL)
+    return Outcome(process.returncode, stdout, stderr)
 
 
 def stream(
@@ -129,12 +153,14 @@ def stream(
     on_line: Callable[[str], None],
     *,
     timeout: float,
-    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
+    on_start: Callable[[Callable[[], None]], None] | None = None,
 ) -> tuple[int, list[str]]:
     """Run a long command, handing each line it prints (both streams) to ``on_line``.
 
     Returns the exit code and the last lines, for the error message. A
     command that outlives ``timeout`` is stopped and reported as failed.
+    ``on_start`` receives the function that stops the command (a cancel):
+    it stops the command's whole process group, as the timeout does.
     """
     process = subprocess.Popen(  # noqa: S603 - an argument list, no shell
         argv,
@@ -145,9 +171,10 @@ def stream(
         text=True,
         errors="replace",
         bufsize=1,
+        start_new_session=True,
     )
     if on_start is not None:
-        on_start(process)
+        on_start(lambda: _stop(process))
     timer = threading.Timer(timeout, _stop, args=(process,))
     timer.start()
     last: list[str] = []
@@ -161,18 +188,26 @@ def stream(
         returncode = process.wait(timeout=30)
     finally:
         timer.cancel()
-        if process.poll() is None:
-            _stop(process)
+        _stop(process)
     if time.monotonic() - started >= timeout:
         last.append(f"(stopped after {timeout:.0f} s)")
     return returncode, last
 
 
+def kill_group(process: subprocess.Popen[str], sent: signal.Signals) -> None:
+    """Send ``sent`` to the process group the command leads (its own session)."""
+    try:
+        os.killpg(process.pid, sent)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
+
+
 def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
+    # The whole group: the docker wrapper and the compose plugin it started.
+    kill_group(process, signal.SIGTERM)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        pass
+    kill_group(process, signal.SIGKILL)
+    process.wait()

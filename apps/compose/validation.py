@@ -26,6 +26,10 @@ from .files import staged
 logger = logging.getLogger("dockpilot.compose.validation")
 
 MAX_COMPOSE_BYTES = 512 * 1024
+# Aliases let a small file stand for a huge one ("billion laughs"): PyYAML
+# shares the nodes, but docker compose expands them all. A real compose
+# file, aliases expanded, has a few thousand nodes.
+MAX_EXPANDED_NODES = 100_000
 _SCHEMA = re.compile(r"^validating [^:]+: (?P<path>[^\s]+) (?P<message>.+)$")
 _UNKNOWN = re.compile(r"Additional property (?P<key>\S+) is not allowed")
 _PATHLIKE = re.compile(r"(?P<path>services(?:\.[A-Za-z0-9_.-]+)+)")
@@ -57,6 +61,7 @@ def parse(text: str) -> Parsed:
         raise _error(f"larger than {MAX_COMPOSE_BYTES // 1024} KiB.", None)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_alias_bombs(root)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -69,6 +74,41 @@ def parse(text: str) -> Parsed:
     if not isinstance(data, dict) or root is None:
         raise _error("the top level must be a mapping (services: ...).", 1)
     return Parsed(data, root)
+
+
+def _refuse_alias_bombs(root: yaml.Node | None) -> None:
+    """Refuse a file whose aliases add more than ``MAX_EXPANDED_NODES`` nodes.
+
+    Counted on the composed node tree, where an alias is the same node
+    object as its anchor: each node's expanded size is computed once, so the
+    count itself stays as cheap as the file is long.
+    """
+    sizes: dict[int, int] = {}
+    pending: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in pending:
+            raise _error("an alias refers to itself (recursive anchor).", None)
+        pending.add(id(node))
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        pending.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    # Only what aliases add counts: a long file without them is bounded by
+    # MAX_COMPOSE_BYTES already.
+    if root is not None and size(root) - len(sizes) > MAX_EXPANDED_NODES:
+        raise _error(
+            f"its aliases (*name) expand to more than {MAX_EXPANDED_NODES:,} "
+            "nodes; write the repeated parts out or use fewer aliases.",
+            None,
+        )
 
 
 def line_of(root: yaml.Node, path: list[str]) -> int | None:

@@ -182,11 +182,7 @@ MATRIX: dict[tuple[str, str], tuple[str, object, tuple[int, ...]]] = {
     ("/api/v1/compose/{}/", "patch"): ("project", {"compose": ""}, ACT_ON),
     ("/api/v1/compose/{}/", "put"): ("project", {}, ACT_ON),
     ("/api/v1/compose/{}/", "delete"): ("project", None, REFUSED_BY_STATE),
-    ("/api/v1/compose/{}/validate/", "post"): (
-        "project",
-        {"compose": ""},
-        (400, 400, 400, 400, 404, 401),
-    ),
+    ("/api/v1/compose/{}/validate/", "post"): ("project", {"compose": ""}, ACT_ON),
     ("/api/v1/compose/{}/up/", "post"): ("project", {"pull": "bogus"}, ACT_ON),
     ("/api/v1/compose/{}/down/", "post"): ("project", {"remove_images": "x"}, ACT_ON),
     ("/api/v1/compose/{}/stop/", "post"): ("project", {"timeout": -1}, ACT_ON),

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from apps.accounts import access
 from dockpilot.serializers import StrictSerializer
 
+from ..envfile import masked_env
 from ..models import ComposeProject
 from ..services.operations import PULL_POLICIES, STOP_TIMEOUT_MAX
 from ..validation import MAX_COMPOSE_BYTES
@@ -60,15 +61,6 @@ class ComposeProjectSerializer(serializers.ModelSerializer):
         if user is not None and access.allowed(user, project, "change"):
             return project.env_text
         return masked_env(project.env_text)
-
-
-def masked_env(text: str) -> str:
-    lines = []
-    for line in text.splitlines(keepends=True):
-        key, equals, _ = line.partition("=")
-        hidden = equals and not key.lstrip().startswith("#")
-        lines.append(f"{key}=***\n" if hidden else line)
-    return "".join(lines)
 
 
 class ComposeProjectCreateSerializer(StrictSerializer):

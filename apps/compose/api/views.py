@@ -183,7 +183,9 @@ class ComposeViewSet(PortalViewSet):
     )
     @action(detail=True, methods=["post"])
     def validate(self, request: Request, name: str) -> Response:
-        project = self._project(name, "view")
+        # The model and its errors carry the saved .env's values, interpolated:
+        # only for those who may see (and change) them.
+        project = self._project(name, "change")
         body = self._body(ComposeValidateSerializer)
         return Response(
             projects.validate_project(

@@ -29,7 +29,7 @@ from apps.jobs.models import Job
 from apps.jobs.services import JobFailed, JobRun, environment_of, submit
 from dockpilot.errors import BadRequest, Conflict
 
-from .. import cli, files
+from .. import cli, envfile, files
 from ..models import ComposeProject
 from ..names import check_names
 from ..validation import parse
@@ -197,11 +197,13 @@ def _track_stopped(
     )
 
 
-def _show(run: JobRun, line: str) -> None:
+def _show(run: JobRun, line: str, hidden: list[str]) -> None:
     # Each line at once: the CLI may print "Stopping" and then wait a
     # minute, and the buffer of JobRun is flushed only by the next line.
     # Compose prints a few lines per container, so a chunk each stays cheap.
-    run.emit(line)
+    # Viewers of the project read the job: an error quoting an interpolated
+    # .env value shows *** instead.
+    run.emit(envfile.hide_values(line, hidden))
     run.flush()
 
 
@@ -224,18 +226,20 @@ def run_operation(run: JobRun) -> dict[str, Any]:
             profiles=options.get("profiles", []),
         )
         run.emit(f"$ docker compose {' '.join(arguments(operation, options))}")
+        hidden = envfile.hidden_values(project.env_text)
         returncode, last = cli.stream(
             environment,
             argv,
-            lambda line: _show(run, line),
+            lambda line: _show(run, line, hidden),
             timeout=TIMEOUT_SECONDS,
-            on_start=lambda process: run.on_cancel(process.terminate),
+            on_start=run.on_cancel,
         )
         run.raise_if_canceled()
         _track_stopped(project, operation, options.get("services", []))
         seen = refresh_status(project)
     if returncode != 0:
         reason = next((line for line in reversed(last) if line.strip()), "")
+        reason = envfile.hide_values(reason, hidden)
         raise JobFailed(
             f"docker compose {operation} of '{project.name}' failed (exit "
             f"{returncode}): {reason}"

@@ -219,10 +219,15 @@ def validate_project(
     env_text: str | None,
     request: HttpRequest,
 ) -> dict[str, Any]:
-    """Run ``docker compose config`` on the saved files, or on edits not saved yet."""
+    """Run ``docker compose config`` on the saved files, or on edits not saved yet.
+
+    Needs ``change``: the summary and the errors show values interpolated
+    from the saved ``.env``, which only those who may change it may read.
+    """
     with audit_project(
         Action.COMPOSE_VALIDATE, project.name, project.environment, request
     ):
+        access.require_project(user, project, "change")
         model = checked_model(
             user,
             project.environment,

@@ -32,8 +32,8 @@ from apps.compose.api.serializers import (
     ComposeProjectCreateSerializer,
     ComposeServiceStopSerializer,
     ComposeUpSerializer,
-    masked_env,
 )
+from apps.compose.envfile import masked_env
 from apps.compose.models import ComposeProject
 from apps.compose.names import check_names
 from apps.compose.services import operations, outside, projects
@@ -148,7 +148,8 @@ def _save(
         "env_text": form.cleaned_data["env"],
     }
     if request.POST.get("intent") == "validate":
-        find_project(request, project.name, "view")
+        # Checking interpolates the saved .env: only for those who may see it.
+        find_project(request, project.name, "change")
         found = projects.validate_project(user, project, request=request, **text)
         messages.success(
             request,
