@@ -9,6 +9,7 @@ process environment before ``.env``, and the worker's own variables
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -194,20 +195,26 @@ def stream(
     return returncode, last
 
 
-def kill_group(process: subprocess.Popen[str], sent: signal.Signals) -> None:
-    """Send ``sent`` to the process group the command leads (its own session)."""
+def kill_group(process: subprocess.Popen[str], sent: signal.Signals | int) -> bool:
+    """Send ``sent`` to the process group the command leads (its own session).
+
+    False when no process of the group is left.
+    """
     try:
         os.killpg(process.pid, sent)
     except (ProcessLookupError, PermissionError):
-        pass  # the group is gone already
+        return False
+    return True
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
-    # The whole group: the docker wrapper and the compose plugin it started.
+    # The whole group: the docker wrapper and the compose plugin it started,
+    # given ten seconds to end on SIGTERM before SIGKILL.
     kill_group(process, signal.SIGTERM)
-    try:
+    deadline = time.monotonic() + 10
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+    while kill_group(process, 0) and time.monotonic() < deadline:
+        time.sleep(0.1)
     kill_group(process, signal.SIGKILL)
     process.wait()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from apps.compose import cli
+from apps.containers.environments import default_environment
 from apps.containers.models import Environment
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.engine]
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.engine]
 
 def billion_laughs(levels: int = 9) -> str:
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for previous, current in zip("abcdefghij", "bcdefghijk"):
+    for previous, current in zip("abcdefghij", "bcdefghijk", strict=False):
         if len(lines) == levels:
             break
         lines.append(f"{current}: &{current} [{', '.join([f'*{previous}'] * 9)}]")
@@ -92,9 +93,7 @@ def _wait_gone(pid: int, seconds: float = 10) -> bool:
 
 @pytest.fixture
 def environment() -> Environment:
-    found = Environment.objects.filter(is_default=True).first()
-    assert found is not None
-    return found
+    return default_environment()
 
 
 def test_a_timed_out_command_leaves_no_process_behind(environment, tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from guardian.shortcuts import assign_perm
 
-from apps.compose.envfile import hidden_values, masked_env
+from apps.compose.envfile import hidden_values, hide_values, masked_env
 from apps.compose.models import ComposeProject
 from tests.conftest import client_for
 
@@ -113,3 +113,9 @@ def test_hidden_values_include_each_line_of_a_multiline_value():
     assert "hunter2secret" in values and "MULTILINESECRET" in values
     assert "-----BEGIN KEY-----\nMULTILINESECRET\n-----END KEY-----" in values
     assert "a comment" not in values
+
+
+def test_a_job_line_quoting_an_env_value_shows_stars():
+    line = "invalid port 'MULTILINESECRET', password hunter2secret"
+
+    assert hide_values(line, hidden_values(ENV)) == "invalid port '***', password ***"
