@@ -205,6 +205,7 @@ MISSHAPEN = [
     (app("volumes: {a: b}"), None),
     (app("build: {context: [1]}"), None),
     ("services:\n  1: {image: x}\n", "services"),
+    ("services:\n  true: {image: x}\n", "services"),
 ]
 
 
@@ -283,3 +284,21 @@ def test_a_service_named_on_keeps_the_name_compose_gives_it(
 
     assert validated.status_code == 200, validated.json()
     assert validated.json()["services"] == ["on", "yes"]
+
+
+def test_a_refusal_names_a_service_called_on_as_compose_does(
+    operator_client, project_name
+):
+    compose = f"services:\n  on:\n    image: {IMAGE}\n    runtime: runc\n"
+
+    response = post(operator_client, project_name("onrefused"), compose)
+
+    assert_refused(response, "on", "runtime")
+
+
+def test_service_names_are_read_as_yaml_1_2_strings():
+    from apps.compose.validation import parse
+
+    parsed = parse("services:\n  on: {image: x}\n  off: {image: x}\n")
+
+    assert set(parsed.data["services"]) == {"on", "off"}
