@@ -8,6 +8,19 @@ Then the normalised model from ``docker compose config`` is read, service
 by service, through apps/containers/policy.py: interpolation, ``extends``
 and profiles are resolved there, so ``privileged: ${X:-true}`` cannot slip
 past. Every refusal names the service and the key.
+
+Existing volumes and networks the project did not create (``external``, or
+a ``name:`` that exists) need the access the containers API asks for them.
+Build and runtime options that leave the sandbox are refused in both
+passes: in the text, so that a Compose too old to know a key never gets to
+run it once upgraded, and in the model.
+
+Known shortcomings: a volume or network counts as the project's own when
+its Compose project label names this project, so one left behind by an
+earlier project of the same name is taken over. The text pass reads
+values before interpolation: ``build.network: ${NET:-default}`` is
+refused, though it would resolve to ``default``. ``build.network`` may
+not name a network even one the user may join (only default or none).
 """
 
 from __future__ import annotations
