@@ -8,15 +8,30 @@ Then the normalised model from ``docker compose config`` is read, service
 by service, through apps/containers/policy.py: interpolation, ``extends``
 and profiles are resolved there, so ``privileged: ${X:-true}`` cannot slip
 past. Every refusal names the service and the key.
+
+Existing volumes and networks the project did not create (``external``, or
+a ``name:`` that exists) need the access the containers API asks for them.
+Build and runtime options that leave the sandbox are refused in both
+passes: in the text, so that a Compose too old to know a key never gets to
+run it once upgraded, and in the model.
+
+Known shortcomings: a volume or network counts as the project's own when
+its Compose project label names this project, so one left behind by an
+earlier project of the same name is taken over. The text pass reads
+values before interpolation: ``build.network: ${NET:-default}`` is
+refused, though it would resolve to ``default``. ``build.network`` may
+not name a network even one the user may join (only default or none).
 """
 
 from __future__ import annotations
 
 import logging
 import posixpath
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from apps.accounts import access
 from apps.containers import policy as container_policy
 from apps.containers.engine import engine_for
 from apps.containers.models import Environment
@@ -41,6 +56,26 @@ _CONTAINER_WHY = "another container's volumes reach into that container."
 _HOST_WHY = "sharing the host's namespace takes the container out of its own."
 _DEVICE_WHY = "a device rule gives the container direct access to hardware."
 _ENV_WHY = "it would change how the portal runs docker compose."
+_VOLUME_WHY = (
+    "it is an existing volume this project did not create and you may not use "
+    "it; use a volume of the project, or ask its owner for access."
+)
+_NETWORK_WHY = (
+    "it is an existing network this project did not create and you may not "
+    "join it; use a network of the project, or ask its owner for access."
+)
+_BUILD_WHY = "it lets the build step out of its sandbox or reach the host."
+_RUNTIME_WHY = "it changes how the engine runs the container on the host."
+_HOOK_WHY = "a privileged hook gives the process every capability."
+# Networks every engine has; joining them needs no grant ("host" meets the
+# policy as network_mode does).
+_PREDEFINED_NETWORKS = ("bridge", "none", "default")
+_BUILD_NETWORKS = ("", "default", "none")
+# Build keys that reach past the build's sandbox: the host's network or
+# devices, the portal's SSH agent, files outside the project.
+_BUILD_KEYS = ("privileged", "entitlements", "ssh", "additional_contexts")
+# Service keys that choose how the engine runs the container on the host.
+_RUNTIME_KEYS = ("gpus", "runtime", "cgroup_parent")
 
 
 def _refused(service: str, key: str, value: str, why: str) -> PolicyRefused:
@@ -104,10 +139,28 @@ def check_text(
     for service, key, path in _typed_files(data):
         if not _inside(path, directory):
             raise _refused(service, key, path, _FILES_WHY)
+    # Read in the text too: a Compose too old to know a key would reject
+    # it anyway, one that knows it must never get to run it.
+    for name, service in (data.get("services") or {}).items():
+        if isinstance(service, dict):
+            _check_build(str(name), service, directory)
+            _check_runtime(str(name), service)
     for line in env_text.splitlines():
-        variable = line.strip().removeprefix("export ").split("=", 1)[0].strip()
+        variable = env_key(line)
         if variable.upper().startswith(("COMPOSE_", "DOCKER_")):
             raise _refused("", ".env", variable, _ENV_WHY)
+
+
+# As Compose's dotenv parser reads a key: an optional "export" and any
+# whitespace, then the name up to "=", ":" or whitespace, maybe quoted.
+_EXPORT = re.compile(r"^export\s+")
+_KEY_END = re.compile(r"[=:\s]")
+
+
+def env_key(line: str) -> str:
+    """The variable a ``.env`` line sets, read the way Compose reads it."""
+    text = _EXPORT.sub("", line.strip())
+    return _KEY_END.split(text, maxsplit=1)[0].strip("'\"")
 
 
 def _mounts(service: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -210,7 +263,8 @@ def check_model(
         return
     allow = Allowances(environment.policy_allow)
     volumes = model.get("volumes") or {}
-    for name, service in sorted((model.get("services") or {}).items()):
+    services = model.get("services") or {}
+    for name, service in sorted(services.items()):
         for refusal in _service_refusals(environment, service, volumes, allow):
             key = _COMPOSE_KEY.get(refusal.setting, refusal.setting)
             value = refusal.value
@@ -226,12 +280,154 @@ def check_model(
                 environment.name,
             )
             raise _refused(name, key, value, refusal.why)
-        build = service.get("build") or {}
-        context = str(build.get("context", "")) if isinstance(build, dict) else ""
-        if context and "://" not in context and not _inside(context, directory):
-            raise _refused(name, "build.context", context, _FILES_WHY)
+        _check_build(name, service, directory)
+        _check_runtime(name, service)
     for key in ("secrets", "configs"):
         for name, entry in (model.get(key) or {}).items():
             path = str((entry or {}).get("file", ""))
             if path and not _inside(path, directory):
                 raise _refused("", f"{key}.{name}.file", path, _FILES_WHY)
+    project = str(model.get("name") or "")
+    _check_volumes(user, environment, project, services, volumes)
+    _check_networks(user, environment, project, services, model.get("networks") or {})
+
+
+def _check_build(name: str, service: Mapping[str, Any], directory: str) -> None:
+    build = service.get("build") or {}
+    if not isinstance(build, dict):
+        return
+    context = str(build.get("context", ""))
+    if context and "://" not in context and not _inside(context, directory):
+        raise _refused(name, "build.context", context, _FILES_WHY)
+    network = str(build.get("network") or "")
+    if network not in _BUILD_NETWORKS:
+        raise _refused(name, "build.network", network, _BUILD_WHY)
+    for key in _BUILD_KEYS:
+        if build.get(key):
+            raise _refused(name, f"build.{key}", _shown(build[key]), _BUILD_WHY)
+
+
+def _check_runtime(name: str, service: Mapping[str, Any]) -> None:
+    for key in _RUNTIME_KEYS:
+        if service.get(key):
+            raise _refused(name, key, _shown(service[key]), _RUNTIME_WHY)
+    # post_start and pre_stop hooks run as an exec in the container.
+    for key in ("post_start", "pre_stop"):
+        for hook in service.get(key) or []:
+            if isinstance(hook, dict) and hook.get("privileged"):
+                raise _refused(name, f"{key}.privileged", "true", _HOOK_WHY)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{key}={item}" for key, item in value.items())
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def _users_of(services: Mapping[str, Any], key: str) -> list[str]:
+    """The services that mount the top-level volume ``key``."""
+    return sorted(
+        name
+        for name, service in services.items()
+        if any(
+            volume.get("type", "volume") == "volume" and volume.get("source") == key
+            for volume in service.get("volumes") or []
+        )
+    )
+
+
+def _writes(services: Mapping[str, Any], key: str) -> bool:
+    return any(
+        volume.get("source") == key and not volume.get("read_only")
+        for service in services.values()
+        for volume in service.get("volumes") or []
+    )
+
+
+def _existing(environment: Environment, path: str, ident: str) -> dict[str, Any] | None:
+    try:
+        return dict(engine_for(environment).get_json(path, ident))
+    except NotFound:
+        return None
+
+
+def _of_project(document: Mapping[str, Any], project: str) -> bool:
+    labels = document.get("Labels") or {}
+    return bool(project) and labels.get(access.PROJECT_LABEL) == project
+
+
+def _check_volumes(
+    user: Any,
+    environment: Environment,
+    project: str,
+    services: Mapping[str, Any],
+    volumes: Mapping[str, Any],
+) -> None:
+    """Refuse an existing volume the project did not create, unless usable.
+
+    The containers API's rule: "view" to mount a volume read-only, "change"
+    to write to it. A volume Compose manages (not external) needs "change"
+    whatever the mounts: ``down --volumes`` removes it.
+    """
+    for key, entry in sorted(volumes.items()):
+        entry = entry or {}
+        volume = str(entry.get("name") or key)
+        document = _existing(environment, "/volumes/{0}", volume)
+        if document is None:
+            continue
+        external = bool(entry.get("external"))
+        if not external and _of_project(document, project):
+            continue
+        verb = "change" if _writes(services, key) or not external else "view"
+        if not access.can(user, environment, "volume", volume, verb):
+            users = _users_of(services, key)
+            raise _refused(
+                users[0] if users else "", f"volumes.{key}", volume, _VOLUME_WHY
+            )
+
+
+def _check_networks(
+    user: Any,
+    environment: Environment,
+    project: str,
+    services: Mapping[str, Any],
+    networks: Mapping[str, Any],
+) -> None:
+    """Refuse joining an existing network the project did not create.
+
+    As for a container: joining a network reaches every container on it,
+    which needs "change" on it; the host network meets the policy as
+    ``network_mode: host`` does.
+    """
+    allow = Allowances(environment.policy_allow)
+    for key, entry in sorted(networks.items()):
+        entry = entry or {}
+        network = str(entry.get("name") or key)
+        users = sorted(
+            name
+            for name, service in services.items()
+            if key in (service.get("networks") or {})
+        )
+        where = users[0] if users else ""
+        if network == "host":
+            if "network_mode:host" not in allow:
+                raise _refused(where, f"networks.{key}", network, _HOST_WHY)
+            continue
+        if network in _PREDEFINED_NETWORKS:
+            continue
+        document = _existing(environment, "/networks/{0}", network)
+        if document is None:
+            continue
+        if not entry.get("external") and _of_project(document, project):
+            continue
+        if not access.can(user, environment, "network", network, "change"):
+            raise _refused(where, f"networks.{key}", network, _NETWORK_WHY)
+    for name, service in sorted(services.items()):
+        mode = str(service.get("network_mode") or "")
+        # A plain name joins that network, as "network" of a container does.
+        named = bool(mode) and ":" not in mode
+        joins = named and mode not in (*_PREDEFINED_NETWORKS, "host")
+        if joins and not access.can(user, environment, "network", mode, "change"):
+            raise _refused(name, "network_mode", mode, _NETWORK_WHY)

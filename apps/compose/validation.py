@@ -39,6 +39,31 @@ class InvalidCompose(BadRequest):
     default_code = "invalid_compose"
 
 
+class ComposeLoader(yaml.SafeLoader):
+    """YAML as Compose reads it: only ``true``/``false`` are booleans.
+
+    PyYAML follows YAML 1.1, where ``on``, ``yes``, ``off`` and ``no`` are
+    booleans too; Compose follows YAML 1.2, where they are strings. A
+    service named ``on`` must have the name Compose gives it.
+    """
+
+
+ComposeLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ComposeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+# Top-level keys whose value, when given, is a mapping of names to entries.
+_MAPPINGS = ("services", "volumes", "networks", "secrets", "configs")
+
+
 @dataclass(frozen=True)
 class Parsed:
     """A compose file as data, with the YAML node tree to find lines in."""
@@ -60,9 +85,9 @@ def parse(text: str) -> Parsed:
     if len(text.encode()) > MAX_COMPOSE_BYTES:
         raise _error(f"larger than {MAX_COMPOSE_BYTES // 1024} KiB.", None)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=ComposeLoader)
         _refuse_alias_bombs(root)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=ComposeLoader)  # noqa: S506 (a SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -71,8 +96,12 @@ def parse(text: str) -> Parsed:
         raise _error(f"{problem} (YAML syntax).", line, column=column) from exc
     except yaml.YAMLError as exc:
         raise _error(f"not valid YAML: {exc}", None) from exc
+    except RecursionError as exc:
+        # The YAML reader and the alias count both recurse per level.
+        raise _error("nested too deeply; flatten the file.", None) from exc
     if not isinstance(data, dict) or root is None:
         raise _error("the top level must be a mapping (services: ...).", 1)
+    _check_shape(data, root)
     return Parsed(data, root)
 
 
@@ -109,6 +138,36 @@ def _refuse_alias_bombs(root: yaml.Node | None) -> None:
             "nodes; write the repeated parts out or use fewer aliases.",
             None,
         )
+
+
+def _check_shape(data: dict[str, Any], root: yaml.Node) -> None:
+    """Refuse the shapes the policy's reading of the text could not follow.
+
+    Compose checks the whole schema later; these are the keys read before
+    it runs, so a list where a mapping belongs says so instead of failing.
+    """
+    for key in _MAPPINGS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise _shape(root, [key], f"{key} must be a mapping of names to entries")
+    for name, service in (data.get("services") or {}).items():
+        if not isinstance(name, str):
+            raise _shape(root, ["services"], "a service's name must be a string")
+        if service is not None and not isinstance(service, dict):
+            raise _shape(root, ["services", name], f"services.{name} must be a mapping")
+    include = data.get("include")
+    if include is not None and not isinstance(include, list):
+        raise _shape(root, ["include"], "include must be a list of files")
+    for entry in include or []:
+        if not isinstance(entry, (str, dict)):
+            raise _shape(
+                root, ["include"], "an include entry must be a path or a mapping"
+            )
+
+
+def _shape(root: yaml.Node, path: list[str], message: str) -> InvalidCompose:
+    shown = ".".join(path)
+    return _error(f"{message}.", line_of(root, path), path=shown)
 
 
 def line_of(root: yaml.Node, path: list[str]) -> int | None:

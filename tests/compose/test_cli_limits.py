@@ -59,6 +59,18 @@ def test_a_recursive_alias_is_refused(admin_client, project_name):
     assert "refers to itself" in response.json()["message"]
 
 
+def test_a_deeply_nested_file_is_a_clear_400(admin_client, project_name):
+    deep = "services:\n  app:\n    labels: " + "[" * 50000 + "]" * 50000 + "\n"
+    response = admin_client.post(
+        "/api/v1/compose/",
+        {"name": project_name("deep"), "compose": deep, "env": ""},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["message"]
+
+
 def test_a_few_aliases_are_still_accepted(admin_client, project_name):
     shared = (
         "x-common: &common\n  image: dockpilot-test/none:1\n  pull_policy: never\n"
