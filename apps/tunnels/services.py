@@ -32,6 +32,7 @@ from dockpilot.encryption import seal, unseal
 from dockpilot.errors import BadRequest, Conflict, PortalError
 
 from . import sidecar, supervision
+from .cloudflare import DNS_NAME
 from .models import Provider, Runner, TunnelConfig, TunnelStatus
 from .providers import (
     Emit,
@@ -126,7 +127,9 @@ def _validate(tunnel: TunnelConfig, secrets: dict[str, str]) -> None:
             f"{' or '.join(provider_for(tunnel).runners)}.",
             details={"field": "runner"},
         )
-    if tunnel.provider == Provider.CLOUDFLARE_NAMED and "." not in tunnel.hostname:
+    # Labels reach here without the API's checks: the name is checked here.
+    named = tunnel.provider == Provider.CLOUDFLARE_NAMED
+    if named and not DNS_NAME.match(tunnel.hostname):
         raise BadRequest(
             "hostname: give the full DNS name to serve the tunnel at, in your "
             "Cloudflare zone (such as app.example.com).",

@@ -13,8 +13,10 @@ import uuid
 import pytest
 
 from apps.accounts.models import Role
+from apps.tunnels import services
 from apps.tunnels.models import TunnelConfig
 from apps.tunnels.services import open_secrets
+from dockpilot.errors import BadRequest
 from tests.conftest import client_for, grant_environment, make_user
 
 from .conftest import CF_ACCOUNT, CF_ZONE
@@ -301,6 +303,7 @@ def test_an_admin_may_open_the_port_on_every_interface(
     ("change", "says"),
     [
         ({"hostname": "app"}, "full DNS name"),
+        ({"hostname": "app.example.123"}, "full DNS name"),
         ({"hostname": "-app.example.test"}, "hostname"),
         ({"hostname": "app.example.test/path"}, "hostname"),
         ({"options": {"account_id": "acct123"}}, "32 hexadecimal digits"),
@@ -323,4 +326,17 @@ def test_a_named_tunnel_needs_a_dns_name_and_cloudflare_ids(
 
     assert response.status_code == 400, response.content
     assert says in response.content.decode()
+    assert not TunnelConfig.objects.exists()
+
+
+def test_a_named_tunnel_from_labels_needs_a_dns_name_too(operator_user, http_container):
+    # Labels come to the service without the API's serializer.
+    data = {
+        **named_body(http_container, hostname="app example.test"),
+        "token": "a-token",
+    }
+
+    with pytest.raises(BadRequest, match="full DNS name"):
+        services.create_tunnel(operator_user, data, from_labels=True)
+
     assert not TunnelConfig.objects.exists()
