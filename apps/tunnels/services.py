@@ -145,9 +145,12 @@ def _binds_every_interface(options: dict[str, Any]) -> bool:
     if text in EVERY_INTERFACE:
         return True
     try:
-        return ipaddress.ip_address(text).is_unspecified
+        address = ipaddress.ip_address(text)
     except ValueError:
         return False
+    # ::ffff:0.0.0.0 is 0.0.0.0 to a dual-stack socket.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_unspecified or bool(mapped and mapped.is_unspecified)
 
 
 def _check_bind(user: Any, options: dict[str, Any]) -> None:

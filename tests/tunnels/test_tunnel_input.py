@@ -237,7 +237,7 @@ def test_a_key_ssh_cannot_use_is_refused_on_update(operator_client, shared_ssh):
 # The address the port opens at on the SSH server ------------------------------
 
 
-@pytest.mark.parametrize("bind", [WILDCARD, "::", "0:0:0:0:0:0:0:0"])
+@pytest.mark.parametrize("bind", [WILDCARD, "::", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0"])
 def test_an_operator_cannot_open_the_port_on_every_interface(
     operator_client, http_container, bind
 ):
