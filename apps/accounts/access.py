@@ -488,6 +488,13 @@ def check_tunnel(user: Any, tunnel: TunnelConfig, verb: str) -> None:
         raise _refusal(user, verb, f"tunnel '{tunnel.name}'")
 
 
+def may_redirect_tunnel_secret(user: Any, tunnel: TunnelConfig) -> bool:
+    """Whether ``user`` may send the tunnel's stored key or token to another
+    server without giving it again: its owner and admins only; a grantee of
+    ``change`` must give the secret anew."""
+    return is_admin(user) or bool(_active(user) and tunnel.owner_id == user.pk)
+
+
 def may_create_tunnel(
     user: Any, environment: Environment, container: str
 ) -> tuple[str, str]:

@@ -41,6 +41,12 @@ logger = logging.getLogger("dockpilot.tunnels.cloudflare")
 # host (api.trycloudflare.com) in errors, which must not be taken for it.
 QUICK_URL = re.compile(r"https://[a-z0-9]+(?:-[a-z0-9]+)+\.trycloudflare\.com")
 CONNECTED = re.compile(r"Registered tunnel connection")
+# A named tunnel's host name: two labels at least, the last one not numeric.
+DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+    re.IGNORECASE,
+)
 
 
 def cloudflared() -> str:

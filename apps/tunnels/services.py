@@ -11,6 +11,7 @@ the reason after ``TUNNEL_MAX_RESTARTS`` failures in a row.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from datetime import timedelta
@@ -31,6 +32,7 @@ from dockpilot.encryption import seal, unseal
 from dockpilot.errors import BadRequest, Conflict, PortalError
 
 from . import sidecar, supervision
+from .cloudflare import DNS_NAME
 from .models import Provider, Runner, TunnelConfig, TunnelStatus
 from .providers import (
     Emit,
@@ -53,6 +55,16 @@ REQUIRED = {
     Provider.CLOUDFLARE_QUICK: ((), ()),
     Provider.CLOUDFLARE_NAMED: (("account_id", "zone_id"), ("token",)),
 }
+# Where each provider sends its stored secret: who changes one of these
+# without giving the secret again would have the owner's key or token used
+# against a server of their choosing.
+SECRET_DESTINATION = {
+    Provider.SSH: (("host", "port", "user", "host_key"), "private_key"),
+    Provider.CLOUDFLARE_NAMED: (("account_id", "zone_id", "hostname"), "token"),
+}
+# Binding the forwarded port to these opens it on every interface of the
+# SSH server: admins only.
+EVERY_INTERFACE = ("*",)
 # A tunnel that ran this long after a restart is healthy again.
 STABLE_SECONDS = 60
 
@@ -115,6 +127,76 @@ def _validate(tunnel: TunnelConfig, secrets: dict[str, str]) -> None:
             f"{' or '.join(provider_for(tunnel).runners)}.",
             details={"field": "runner"},
         )
+    # Labels reach here without the API's checks: the name is checked here.
+    named = tunnel.provider == Provider.CLOUDFLARE_NAMED
+    if named and not DNS_NAME.match(tunnel.hostname):
+        raise BadRequest(
+            "hostname: give the full DNS name to serve the tunnel at, in your "
+            "Cloudflare zone (such as app.example.com).",
+            details={"field": "hostname"},
+        )
+
+
+def _binds_every_interface(options: dict[str, Any]) -> bool:
+    bind = options.get("remote_bind")
+    if bind is None:
+        return False
+    text = str(bind).strip()
+    if text in EVERY_INTERFACE:
+        return True
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    # ::ffff:0.0.0.0 is 0.0.0.0 to a dual-stack socket.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_unspecified or bool(mapped and mapped.is_unspecified)
+
+
+def _check_bind(user: Any, options: dict[str, Any]) -> None:
+    """Only admins may open a tunnel's port on every interface of the server."""
+    if _binds_every_interface(options) and not access.is_admin(user):
+        raise access.AccessDenied(
+            "options.remote_bind: only an admin may bind the tunnel's port to "
+            "every interface of the SSH server (0.0.0.0, :: or *); leave it "
+            "empty for 127.0.0.1, or give one address of the server.",
+            code="bind_refused",
+            details={"field": "remote_bind"},
+        )
+
+
+def _redirected(tunnel: TunnelConfig, data: dict[str, Any]) -> list[str]:
+    """The fields of ``data`` that change where the stored secret is sent."""
+    names, _secret = SECRET_DESTINATION.get(Provider(tunnel.provider), ((), ""))
+    options = data.get("options") or {}
+    changed = []
+    for name in names:
+        if name == "hostname":
+            if "hostname" in data and data["hostname"] != tunnel.hostname:
+                changed.append("hostname")
+        elif name in options and str(options[name]) != str(
+            tunnel.options.get(name, "")
+        ):
+            changed.append(f"options.{name}")
+    return changed
+
+
+def _check_destination(user: Any, tunnel: TunnelConfig, data: dict[str, Any]) -> None:
+    """Who is not the owner or an admin gives the secret again to send it
+    elsewhere: a grant of ``change`` is no licence to use someone's key."""
+    changed = _redirected(tunnel, data)
+    _names, secret = SECRET_DESTINATION.get(Provider(tunnel.provider), ((), ""))
+    if not changed or data.get(secret):
+        return
+    if access.may_redirect_tunnel_secret(user, tunnel):
+        return
+    raise access.AccessDenied(
+        f"{secret}: changing {', '.join(changed)} sends this tunnel's stored "
+        f"{secret.replace('_', ' ')} elsewhere; provide the {secret} again in the "
+        "same request (only the tunnel's owner or an admin may change it without).",
+        code="secret_required",
+        details={"field": secret, "fields_changed": changed},
+    )
 
 
 def _save(tunnel: TunnelConfig) -> None:
@@ -152,6 +234,7 @@ def create_tunnel(
         public.pop("environment_obj", None)
         target.details = {**public, "environment": environment.name}
         engine_id, name = access.may_create_tunnel(user, environment, data["container"])
+        _check_bind(user, data.get("options") or {})
         secrets = {k: data[k] for k in SECRET_FIELDS if data.get(k)}
         tunnel = TunnelConfig(
             name=data["name"],
@@ -191,6 +274,12 @@ def update_tunnel(
         },
     ):
         access.check_tunnel(request.user, tunnel, "change")
+        _check_destination(request.user, tunnel, data)
+        new_options = data.get("options") or {}
+        if "remote_bind" in new_options and new_options["remote_bind"] != (
+            tunnel.options.get("remote_bind")
+        ):
+            _check_bind(request.user, new_options)
         for name in ("name", "target_port", "hostname", "runner"):
             if name in data:
                 setattr(tunnel, name, data[name])

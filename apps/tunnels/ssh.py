@@ -21,6 +21,8 @@ import re
 import subprocess
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
 from . import supervision
@@ -63,6 +65,28 @@ def parse_host_key(text: str) -> tuple[str, str] | None:
 
 def valid_host_key(text: str) -> bool:
     return bool(FINGERPRINT.match(text.strip())) or parse_host_key(text) is not None
+
+
+def private_key_problem(text: str) -> str:
+    """What is wrong with a private key file's text, or "" if ssh can use it.
+
+    It must parse as an OpenSSH or PEM private key without a passphrase; the
+    answer never quotes the key.
+    """
+    data = text.strip().encode()
+    try:
+        if b"-----BEGIN OPENSSH PRIVATE KEY-----" in data:
+            serialization.load_ssh_private_key(data, password=None)
+        else:
+            serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        return "this key has a passphrase: give a key without one."
+    except (ValueError, UnsupportedAlgorithm):
+        return (
+            "this is not a private key ssh can read: give the whole OpenSSH or "
+            "PEM private key file, from its BEGIN line to its END line."
+        )
+    return ""
 
 
 def host_pattern(host: str, port: int) -> str:

@@ -30,18 +30,13 @@ from tests.tunnels.conftest import (  # noqa: F401 - fixtures
     http_container,
     sshd,
 )
+from tests.tunnels.keys import new_private_key
 
 from .test_pages import field_error
 
 pytestmark = pytest.mark.django_db
 
-PRIVATE_KEY = (
-    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-    + "\n".join(
-        ["b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"] * 4
-    )
-    + "\n-----END OPENSSH PRIVATE KEY-----\n"
-)
+PRIVATE_KEY = new_private_key()
 HOST_KEY = "SHA256:" + "A" * 43
 
 
@@ -376,3 +371,50 @@ def test_a_name_taken_is_shown_next_to_the_name(
 
     assert response.status_code == 400
     assert "a tunnel named &#x27;web-dup&#x27; exists" in field_error(response, "name")
+
+
+def test_a_grantee_gives_the_key_again_to_move_a_tunnel_on_the_edit_page(
+    operator_user,
+):
+    from apps.tunnels.services import _seal_secrets
+
+    from .conftest import session_client
+
+    tunnel = tunnel_of(
+        operator_user,
+        "web-ssh",
+        provider="ssh",
+        options={
+            "host": "127.0.0.1",
+            "port": 22,
+            "user": "t",
+            "host_key": HOST_KEY,
+            "remote_port": 9000,
+        },
+        secrets_sealed=_seal_secrets({"private_key": PRIVATE_KEY}),
+    )
+    grantee = make_user("gina-grantee", Role.OPERATOR)
+    grant_environment(grantee, ("view", "operate", "change"))
+    for verb in ("view", "change"):
+        assign_perm(f"tunnels.{verb}_tunnelconfig", grantee, tunnel)
+    page = session_client(grantee)
+    form = {
+        "name": "web-ssh",
+        "target_port": "8080",
+        "host": "127.0.0.2",
+        "port": "22",
+        "user": "t",
+        "host_key": HOST_KEY,
+        "remote_port": "9000",
+    }
+
+    refused = page.post(f"/tunnels/{tunnel.pk}/edit/", form)
+    saved = page.post(
+        f"/tunnels/{tunnel.pk}/edit/", {**form, "private_key": new_private_key()}
+    )
+
+    assert refused.status_code == 400
+    assert "provide the private_key again" in field_error(refused, "private_key")
+    assert saved.status_code == 302, saved.content.decode()[-1500:]
+    tunnel.refresh_from_db()
+    assert tunnel.options["host"] == "127.0.0.2"

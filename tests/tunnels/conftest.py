@@ -34,8 +34,9 @@ from .cloudflare_api import CloudflareState, StandInCloudflare
 HERE = Path(__file__).resolve().parent
 STANDIN = HERE / "cloudflared_standin.py"
 CF_TOKEN = "cf-api-token-" + uuid.uuid4().hex
-CF_ACCOUNT = "acct" + RUN_ID
-CF_ZONE = "zone" + RUN_ID
+# Cloudflare's ids are 32 hexadecimal digits.
+CF_ACCOUNT = uuid.uuid4().hex
+CF_ZONE = uuid.uuid4().hex
 
 
 def _keygen(path: Path) -> None:

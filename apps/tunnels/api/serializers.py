@@ -9,10 +9,11 @@ from rest_framework import serializers
 from dockpilot.serializers import StrictSerializer
 
 from ..models import Provider, Runner, TunnelConfig
-from ..ssh import valid_host_key
+from ..ssh import private_key_problem, valid_host_key
 
 HOSTNAME = r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"  # noqa: E501
 PRIVATE_KEY = "-----BEGIN "
+CLOUDFLARE_ID = r"^[0-9a-fA-F]{32}$"
 
 
 class TunnelSerializer(serializers.ModelSerializer):
@@ -65,8 +66,17 @@ class OptionsSerializer(StrictSerializer):
     host_key = serializers.CharField(max_length=4096, required=False)
     remote_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
     remote_bind = serializers.IPAddressField(required=False)
-    account_id = serializers.RegexField(r"^[A-Za-z0-9]{1,64}$", required=False)
-    zone_id = serializers.RegexField(r"^[A-Za-z0-9]{1,64}$", required=False)
+    # Cloudflare's account and zone ids are 32 hexadecimal digits.
+    account_id = serializers.RegexField(
+        CLOUDFLARE_ID,
+        required=False,
+        error_messages={"invalid": "Give the account id: 32 hexadecimal digits."},
+    )
+    zone_id = serializers.RegexField(
+        CLOUDFLARE_ID,
+        required=False,
+        error_messages={"invalid": "Give the zone id: 32 hexadecimal digits."},
+    )
 
     def validate_host_key(self, value: str) -> str:
         if not valid_host_key(value):
@@ -99,6 +109,9 @@ class TunnelWriteSerializer(StrictSerializer):
                 "Give the whole private key file, from '-----BEGIN' to its END "
                 "line (a key without a passphrase)."
             )
+        problem = private_key_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value.strip() + "\n"
 
     def validate_options(self, value: dict[str, Any]) -> dict[str, Any]:
