@@ -13,22 +13,9 @@ import pytest
 
 from tests.conftest import LABELS, own
 
+from .test_policy import IMAGE, app, post
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.engine]
-
-IMAGE = "dockpilot-test/none:1"
-
-
-def app(*lines: str, top: str = "") -> str:
-    body = "".join(f"    {line}\n" for line in lines)
-    return f"services:\n  app:\n    image: {IMAGE}\n{body}{top}"
-
-
-def post(client, name: str, compose: str, env: str = ""):
-    return client.post(
-        "/api/v1/compose/",
-        {"name": name, "compose": compose, "env": env},
-        format="json",
-    )
 
 
 def external_volume(name: str, *, external: bool = True) -> str:
