@@ -7,6 +7,7 @@ one: only the program it starts and the API base URL are settings.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,20 @@ def run_job(client, path):
     from apps.jobs.models import Job
 
     return Job.objects.get(pk=job_id)
+
+
+def logs_until(client, tunnel_id, text: str, seconds: float = 15) -> list[str]:
+    """The tunnel's process output once a line holds ``text`` (bounded wait).
+
+    The start job ends when the address is known; what cloudflared prints
+    after that (its first request to the origin) comes a moment later.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        lines = client.get(f"/api/v1/tunnels/{tunnel_id}/logs/").json()["lines"]
+        if any(text in line for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)
 
 
 def named_body(container, hostname="app.example.test"):
@@ -64,9 +79,9 @@ def test_quick_tunnel_reads_its_trycloudflare_address(
     detail = operator_client.get(f"/api/v1/tunnels/{tunnel_id}/").json()
     assert re.fullmatch(r"https://[-a-z0-9]+\.trycloudflare\.com", detail["public_url"])
     assert detail["status"] == "running"
-    lines = operator_client.get(f"/api/v1/tunnels/{tunnel_id}/logs/").json()["lines"]
     # cloudflared was pointed at the container's published port, and reached it.
     origin = f"http://127.0.0.1:{http_container['published']}"
+    lines = logs_until(operator_client, tunnel_id, f"origin {origin} answered")
     assert any(f"origin {origin} answered 200" in line for line in lines), lines
 
     stop = run_job(operator_client, f"/api/v1/tunnels/{tunnel_id}/stop/")

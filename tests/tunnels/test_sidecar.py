@@ -18,7 +18,7 @@ from apps.tunnels.models import TunnelConfig, TunnelStatus
 from apps.tunnels.sidecar import LABEL
 from tests.conftest import LABELS, RUN_ID
 
-from .test_cloudflare_tunnels import run_job
+from .test_cloudflare_tunnels import logs_until, run_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,8 +96,9 @@ def test_a_sidecar_quick_tunnel_reaches_the_container_on_its_network(
     address = docker_client.api.inspect_container(http_container["id"])[
         "NetworkSettings"
     ]["Networks"]["bridge"]["IPAddress"]
-    lines = operator_client.get(f"/api/v1/tunnels/{tunnel_id}/logs/").json()["lines"]
-    assert any(f"origin http://{address}:8080 answered 200" in x for x in lines), lines
+    origin = f"origin http://{address}:8080 answered"
+    lines = logs_until(operator_client, tunnel_id, origin)
+    assert any(f"{origin} 200" in line for line in lines), lines
     sidecar = tunnel.sidecar_id
     assert docker_client.api.inspect_container(sidecar)["State"]["Running"]
 

@@ -25,7 +25,7 @@ def test_a_project_deploys_and_its_output_shows_on_its_page(
     deploy(tab)
 
     output = tab.locator("#job-output")
-    expect(output).to_contain_text("$ docker compose up --detach --pull missing")
+    expect(output).to_contain_text("$ docker compose up --detach --no-build --")
     expect(output).to_contain_text("Started")
     expect(output).to_contain_text(f"project {name}: running")
     # The services table is read again when the job ends, without a reload.
