@@ -197,8 +197,9 @@ class ComposeViewSet(PortalViewSet):
             )
         )
 
-    def _operate(self, name: str, operation: str, options: dict[str, Any]) -> Response:
-        project = self._project(name, "operate")
+    def _operate(
+        self, project: ComposeProject, operation: str, options: dict[str, Any]
+    ) -> Response:
         job = operations.submit_operation(
             project,
             operation,
@@ -209,8 +210,10 @@ class ComposeViewSet(PortalViewSet):
         return accepted(job)
 
     def _operation(self, request: Request, name: str, operation: str) -> Response:
-        self._project(name, "operate")
-        return self._operate(name, operation, self._body(_OPERATION_BODIES[operation]))
+        # Access first: a project out of reach is a 404 whatever the body.
+        project = self._project(name, "operate")
+        body = self._body(_OPERATION_BODIES[operation])
+        return self._operate(project, operation, body)
 
     @extend_schema(
         parameters=[NAME], request=ComposeUpSerializer, responses={202: JobSerializer}
@@ -259,7 +262,7 @@ class ComposeViewSet(PortalViewSet):
         return self._operation(request, name, "pull")
 
     def _service(self, name: str, service: str, operation: str) -> Response:
-        self._project(name, "operate")
+        project = self._project(name, "operate")
         check_names("service", [service])
         body = (
             ComposeServiceStartSerializer
@@ -267,7 +270,7 @@ class ComposeViewSet(PortalViewSet):
             else ComposeServiceStopSerializer
         )
         options: dict[str, Any] = {"services": [service], **self._body(body)}
-        return self._operate(name, operation, options)
+        return self._operate(project, operation, options)
 
     @extend_schema(
         parameters=[NAME, SERVICE],
