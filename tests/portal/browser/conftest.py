@@ -63,11 +63,12 @@ def portal(tmp_path_factory, docker_client) -> Iterator[LivePortal]:
 
 
 @pytest.fixture(scope="module")
-def portal_worker(portal, tmp_path_factory) -> Iterator[None]:
-    """A Celery worker of the live portal (same data directory and broker)."""
+def portal_worker(portal, tmp_path_factory) -> Iterator[Path]:
+    """A Celery worker of the live portal (same data directory and broker);
+    its log's path, for a failing test to show."""
     log = tmp_path_factory.mktemp("portal-worker") / "worker.log"
     process = start_worker(portal.env, log, "dpt-pages")
-    yield
+    yield log
     stop(process)
 
 
@@ -100,6 +101,23 @@ class Problems:
         reported = self.page.evaluate("window.__cspViolations || []")
         logged = [text for text in self.console if "Content Security Policy" in text]
         return reported + logged
+
+
+def job_diagnosis(tab: Any, portal: LivePortal, worker_log: Path) -> str:
+    """What a job page's test needs to say when the page did not follow its
+    job: the job as the API sees it, and the ends of the portal's and the
+    worker's logs. It tells a job no worker ran from a page that lost its
+    live updates."""
+    job_id = tab.url.rstrip("/").rsplit("/", 1)[-1]
+    answer = tab.evaluate(
+        "async (id) => { const r = await fetch('/api/v1/jobs/' + id + '/');"
+        " return r.status + ' ' + (await r.text()); }",
+        job_id,
+    )
+    portal_tail = portal.log.read_text(errors="replace").splitlines()[-40:]
+    worker_tail = worker_log.read_text(errors="replace").splitlines()[-40:]
+    lines = [f"job {job_id} through the API: {answer[:2000]}", "portal log:"]
+    return "\n".join([*lines, *portal_tail, "worker log:", *worker_tail])
 
 
 def open_tab(browser: Any, **options: Any) -> tuple[Any, Any, Problems]:

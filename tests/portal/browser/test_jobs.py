@@ -14,7 +14,7 @@ from tests.conftest import LABELS, RUN_ID
 from tests.jobs.services import SlowProxy, start_registry, stop
 
 from .chromium import ADMIN_PASSWORD
-from .conftest import log_in, screenshot
+from .conftest import job_diagnosis, log_in, screenshot
 
 LAYER_BYTES = 3_000_000
 # The registry's answers are slowed to this (bytes/s) on the way to the
@@ -63,9 +63,14 @@ def test_a_pull_shows_every_layer_reach_100_percent(
     tab.click("main button[type=submit]")
     tab.wait_for_url("**/jobs/*/")
 
-    expect(tab.locator("h1 [data-job-status]")).to_have_text(
-        "succeeded", timeout=60_000
-    )
+    try:
+        expect(tab.locator("h1 [data-job-status]")).to_have_text(
+            "succeeded", timeout=60_000
+        )
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}\n{job_diagnosis(tab, portal, portal_worker)}"
+        ) from exc
     expect(tab.locator("[data-job-percent]")).to_have_text("100 %")
     bars = tab.locator("#layers tr[data-layer] progress")
     expect(bars).to_have_count(2)
@@ -94,7 +99,12 @@ def test_a_build_streams_its_output(portal, portal_worker, page, test_image):
     tab.click("main button[type=submit]")
     tab.wait_for_url("**/jobs/*/")
 
-    expect(tab.locator("#job-output")).to_contain_text("built-by-the-page-42")
+    try:
+        expect(tab.locator("#job-output")).to_contain_text("built-by-the-page-42")
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}\n{job_diagnosis(tab, portal, portal_worker)}"
+        ) from exc
     expect(tab.locator("h1 [data-job-status]")).to_have_text(
         "succeeded", timeout=60_000
     )
