@@ -4,6 +4,8 @@ a bad file shown at its line."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.compose.conftest import project_name
@@ -39,6 +41,15 @@ def test_a_project_deploys_and_its_output_shows_on_its_page(
     expect(tab.locator("#project-logs")).to_contain_text("web | hello")
     # The one-shot has printed its line: it is finished, not failed.
     assert one_shot_state(tab, portal, name) == "finished"
+    # Its container's marker is not the red one of a failed container.
+    marker = tab.locator("#ps tr[data-service=init] a.state").first
+    expect(marker).to_have_class(re.compile(r"\bstate-clean-exit\b"))
+    colour = marker.evaluate("a => getComputedStyle(a, '::before').backgroundColor")
+    failed = tab.locator("#ps tr[data-service=web] a.state").first.evaluate(
+        "a => { a.classList.add('state-exited');"
+        " return getComputedStyle(a, '::before').backgroundColor; }"
+    )
+    assert colour != failed
     assert problems.csp() == []
 
 
