@@ -192,6 +192,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# kombu's filesystem transport, with messages that appear only when whole
+# (apps/jobs/broker.py says why); Redis needs no such help.
+CELERY_BROKER_TRANSPORT = None if REDIS_URL else "apps.jobs.broker:Transport"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     {}
     if REDIS_URL

@@ -149,10 +149,13 @@ class Worker:
         self.process = start_worker(self.env, self.log, f"dpt-{self.mode}", beat=beat)
 
 
-def _point_celery_at(broker_url: str, options: dict[str, Any]) -> None:
+def _point_celery_at(
+    broker_url: str, options: dict[str, Any], transport: str | None
+) -> None:
     # The web side of the test (this process) must send to the same broker
     # as the worker; connection pools built for the old one are dropped.
     celery_app.conf.broker_url = broker_url
+    celery_app.conf.broker_transport = transport
     celery_app.conf.broker_transport_options = options
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
@@ -176,14 +179,16 @@ def worker(request, django_db_setup, tmp_path_factory) -> Iterator[Worker]:
                 "CONFIG": {"hosts": [url], "prefix": "dockpilot"},
             }
         }
-        _point_celery_at(url, {})
+        _point_celery_at(url, {}, None)
     log = tmp_path_factory.mktemp(f"worker-{mode}") / "worker.log"
     handle = Worker(mode, env, log, start_worker(env, log, f"dpt-{mode}"))
     with override_settings(**overrides):
         yield handle
     stop(handle.process)
     _point_celery_at(
-        settings.CELERY_BROKER_URL, settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        settings.CELERY_BROKER_URL,
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        settings.CELERY_BROKER_TRANSPORT,
     )
 
 
