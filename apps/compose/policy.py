@@ -1,9 +1,11 @@
 """The container security policy, applied to Compose files of non-admins.
 
 Two passes. The text as typed is read for what Compose resolves into
-nothing visible later: files it reads (``env_file``, ``extends``,
-``include``, build contexts, secrets and configs), which must stay inside
-the project's folder, and ``.env`` lines that would steer the CLI itself.
+nothing visible later: files it reads (``env_file``, build contexts,
+secrets and configs), which must stay inside the project's folder, other
+files read as compose files (``include``, ``extends.file``: the folder
+holds nothing but compose.yaml and the ``.env``), and ``.env`` lines that
+would steer the CLI itself.
 Then the normalised model from ``docker compose config`` is read, service
 by service, through apps/containers/policy.py: interpolation, ``extends``
 and profiles are resolved there, so ``privileged: ${X:-true}`` cannot slip
@@ -51,6 +53,15 @@ _COMPOSE_KEY = {
 _FILES_WHY = (
     "a file outside the project's folder reaches the host's files; keep it "
     "inside the project (a relative path without '..')."
+)
+# The project's folder holds only compose.yaml and the .env the portal
+# writes. A .env written as YAML and read as a compose file would bring in
+# keys the text pass never saw (an env_file of any host file, resolved into
+# plain environment by the time the model is read).
+_READ_AS_COMPOSE_WHY = (
+    "only the project's own compose.yaml is read as a compose file; write the "
+    "services into it (a service extends another of the same file without "
+    "'file')."
 )
 _CONTAINER_WHY = "another container's volumes reach into that container."
 _HOST_WHY = "sharing the host's namespace takes the container out of its own."
@@ -139,6 +150,8 @@ def check_text(
     for service, key, path in _typed_files(data):
         if not _inside(path, directory):
             raise _refused(service, key, path, _FILES_WHY)
+        if key in ("include", "extends.file"):
+            raise _refused(service, key, path, _READ_AS_COMPOSE_WHY)
     # Read in the text too: a Compose too old to know a key would reject
     # it anyway, one that knows it must never get to run it.
     for name, service in (data.get("services") or {}).items():

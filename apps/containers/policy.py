@@ -19,6 +19,8 @@ the environment, in ``Environment.policy_allow``:
     security_opt:no-new-privileges  one security option, as written
     sysctl:net.ipv4.ip_forward  one sysctl
     exec_privileged, exec_user  privileged exec; exec as another user
+    compose_labels              com.docker.compose.* labels on a container
+                                created through the containers API
 
 Every path that can set these calls in here: creating a container now, and
 exec, recreate and Compose files as they arrive.
@@ -57,7 +59,12 @@ _WHY = {
     "sysctl": "sysctls change kernel settings.",
     "exec_privileged": "a privileged exec gives the process every capability.",
     "exec_user": "exec as another user than the container's can gain its rights.",
+    "compose_labels": "Compose's labels would place the container in a Compose "
+    "project, whose owner would take it for one of their services.",
 }
+# Labels that Compose sets on the containers of a project: the portal reads
+# them to decide which project a container belongs to.
+COMPOSE_LABEL_PREFIX = "com.docker.compose."
 
 
 class PolicyRefused(PortalError):
@@ -267,6 +274,17 @@ def container_refusals(
     yield from _listed("devices", "device", devices, allow)
     yield from _listed("security_opt", "security_opt", spec.get("security_opt"), allow)
     yield from _listed("sysctls", "sysctl", sorted(spec.get("sysctls") or {}), allow)
+    yield from _compose_labels(spec.get("labels"), allow)
+
+
+def _compose_labels(labels: Any, allow: Allowances) -> Iterator[Refusal]:
+    if "compose_labels" in allow:
+        return
+    keys = labels if isinstance(labels, (list, tuple)) else list(labels or {})
+    for key in keys:
+        name = str(key).split("=", 1)[0]
+        if name.startswith(COMPOSE_LABEL_PREFIX):
+            yield Refusal("labels", name, "compose_labels", _WHY["compose_labels"])
 
 
 def check_container(

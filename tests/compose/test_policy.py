@@ -90,6 +90,22 @@ REFUSED = [
         "",
         "deploy.resources.reservations.devices",
     ),
+    # The .env written as YAML, then read as a compose file, would bring in
+    # an env_file of any host file that the text pass never saw.
+    (
+        "extends-the-env-file",
+        app("extends: {file: .env, service: z}"),
+        "services: {z: {image: x, env_file: /etc/os-release}}\n",
+        "extends.file",
+    ),
+    ("include-the-env-file", app(top="include: [.env]\n"), "", "include"),
+    (
+        "include-with-env-file",
+        app(top="include: [{path: compose.yaml, env_file: /etc/os-release}]\n"),
+        "",
+        "include",
+    ),
+    ("extends-itself-by-name", app("extends: {file: compose.yaml, service: z}"), "", "extends.file"),
     (
         "volumes-from-container",
         app("volumes_from: ['container:someone-else']"),
@@ -111,7 +127,7 @@ def test_a_non_admin_is_refused_what_escapes_the_container(
     body = response.json()
     assert body["code"] == "policy_refused"
     assert body["details"]["key"] == key
-    if not key.startswith(("secrets", "configs")):
+    if not key.startswith(("secrets", "configs", "include")):
         assert body["details"]["service"] == "app"
         assert body["message"].startswith(f"service 'app', {key}:")
 
@@ -168,6 +184,18 @@ def test_a_path_an_admin_allowed_is_accepted_for_a_non_admin(
     assert post(operator_client, project_name("allowed"), allowed).status_code == 201
     other = app("volumes: ['/srv/other:/data']")
     assert post(operator_client, project_name("other"), other).status_code == 403
+
+
+def test_a_service_may_extend_another_of_its_own_compose_file(
+    operator_client, project_name
+):
+    compose = (
+        f"services:\n  base: {{image: {IMAGE}, command: [sleep, '1']}}\n"
+        "  app: {extends: {service: base}}\n"
+    )
+    response = post(operator_client, project_name("extends"), compose)
+
+    assert response.status_code == 201, response.json()
 
 
 def test_named_volumes_and_files_inside_the_project_are_fine(

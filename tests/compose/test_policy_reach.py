@@ -187,7 +187,7 @@ MISSHAPEN = [
     (f"networks: 3\nservices:\n  app: {{image: {IMAGE}}}\n", "networks"),
     (app("env_file: 5"), None),
     (app("build: 7"), None),
-    (app("extends: {service: 5, file: 7}"), None),
+    (app("extends: {service: 5}"), None),
     (app("env_file: [{path: 5}]"), None),
     (app("volumes: {a: b}"), None),
     (app("build: {context: [1]}"), None),

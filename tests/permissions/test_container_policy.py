@@ -59,6 +59,13 @@ REFUSED = [
         "sysctls",
         "sysctl:net.ipv4.ip_forward",
     ),
+    # Compose's labels would put the container into someone's Compose
+    # project, whose owner would take it for one of their services.
+    (
+        {"labels": {**LABELS, "com.docker.compose.project": "someone-elses"}},
+        "labels",
+        "compose_labels",
+    ),
 ]
 
 
