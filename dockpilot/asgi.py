@@ -9,13 +9,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dockpilot.settings.dev")
 # Django must be set up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from apps.accounts.setup import prepare_first_run  # noqa: E402
-from apps.accounts.ws_auth import WebSocketAuthMiddlewareStack  # noqa: E402
 from apps.containers.readiness import report_engine  # noqa: E402
-from dockpilot.routing import websocket_urlpatterns  # noqa: E402
+from dockpilot.routing import websocket_application  # noqa: E402
 
 prepare_first_run()
 report_engine()
@@ -23,8 +21,6 @@ report_engine()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            WebSocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": websocket_application(),
     }
 )

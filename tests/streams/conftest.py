@@ -9,22 +9,18 @@ from typing import Any
 
 import orjson
 import pytest
-from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.accounts.ws_auth import WebSocketAuthMiddlewareStack
-from dockpilot.routing import websocket_urlpatterns
+from dockpilot.routing import websocket_application
 
 ORIGIN = "http://127.0.0.1:8000"
+HOST = "127.0.0.1:8000"
 
 
 def application() -> Any:
     # The same stack as dockpilot.asgi, without its start-up side effects.
-    return AllowedHostsOriginValidator(
-        WebSocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-    )
+    return websocket_application()
 
 
 def token_for(user: Any) -> str:
@@ -47,6 +43,9 @@ class Socket:
         all_headers = list(headers or [])
         if origin:
             all_headers.append((b"origin", origin.encode()))
+        # As a browser does: the Host the page was served from.
+        if not any(name == b"host" for name, _ in all_headers):
+            all_headers.append((b"host", HOST.encode()))
         if token is not None:
             subprotocols = ["dockpilot", f"bearer.{token}"]
         self.communicator = WebsocketCommunicator(

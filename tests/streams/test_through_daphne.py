@@ -88,6 +88,12 @@ def test_daphne_refuses_anonymous_and_foreign_origins(
         with pytest.raises(Closed) as refused:
             await _open(port, path, token, "http://evil.example")
         assert refused.value.code == 403  # the handshake itself is refused
+        # A page on another port of the same host (a published container
+        # port, say) gets the same cookies, but is not the portal.
+        for other in (f"http://127.0.0.1:{port + 1}", f"http://localhost:{port}"):
+            with pytest.raises(Closed) as refused:
+                await _open(port, path, token, other)
+            assert refused.value.code == 403, other
 
         anonymous = await _open(port, path, None, f"http://127.0.0.1:{port}")
         with pytest.raises(Closed) as closed:

@@ -55,6 +55,43 @@ def test_every_route_refuses_a_wrong_origin(sleeper, viewer_user):
     async_to_sync(body)()
 
 
+def test_only_the_portals_own_origin_may_open_a_stream(sleeper, viewer_user, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://portal.example"]
+    token = token_for(viewer_user)
+    path = f"/ws/containers/{sleeper}/stats/"
+    cases = [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("http://127.0.0.1:9999", "127.0.0.1:8000", False),
+        ("http://localhost:8000", "127.0.0.1:8000", False),
+        # One port serves one protocol: behind a proxy that ends TLS there,
+        # the page is https and the portal itself is reached as plain ws.
+        ("https://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("https://127.0.0.1", "127.0.0.1:8000", False),
+        ("http://127.0.0.1", "127.0.0.1:80", True),
+        ("http://[::1]:8000", "[::1]:8000", True),
+        # Behind a proxy serving the portal under a name of its own.
+        ("https://portal.example", "127.0.0.1:8000", True),
+        ("https://portal.example:8443", "127.0.0.1:8000", False),
+        ("http://127.0.0.1:8000", "", False),
+    ]
+
+    async def body():
+        for origin, host, allowed in cases:
+            headers = [(b"host", host.encode())] if host else [(b"x-no-host", b"1")]
+            socket = Socket(path, token=token, origin=origin, headers=headers)
+            if not host:
+                socket.communicator.scope["headers"] = [
+                    (name, value)
+                    for name, value in socket.communicator.scope["headers"]
+                    if name != b"host"
+                ]
+            connected, _ = await socket.open()
+            assert connected is allowed, (origin, host)
+            await socket.leave()
+
+    async_to_sync(body)()
+
+
 def test_a_bad_token_in_the_subprotocol_is_refused_at_once(sleeper):
     async def body():
         for path in container_paths(sleeper):
