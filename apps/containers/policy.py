@@ -277,6 +277,18 @@ def container_refusals(
     yield from _compose_labels(spec.get("labels"), allow)
 
 
+def image_refusals(
+    image: str, image_labels: Mapping[str, str] | None, allow: Allowances
+) -> Iterator[Refusal]:
+    """Labels an image would give every container made from it."""
+    if "compose_labels" in allow:
+        return
+    for key in image_labels or {}:
+        if str(key).startswith(COMPOSE_LABEL_PREFIX):
+            why = _WHY["compose_labels"] + " The image carries that label."
+            yield Refusal("image", f"{image} ({key})", "compose_labels", why)
+
+
 def _compose_labels(labels: Any, allow: Allowances) -> Iterator[Refusal]:
     if "compose_labels" in allow:
         return

@@ -239,6 +239,37 @@ def test_tagging_a_missing_image_answers_404_and_is_audited(
     assert row.outcome == Outcome.FAILURE and row.resource_name == f"{unique_name}:1"
 
 
+def test_an_operator_cannot_move_a_tag_that_names_another_image(
+    operator_client, admin_client, build_image, docker_client, unique_name
+):
+    # An admin's tool, and an operator's image that would take its name.
+    tool = f"{unique_name}/admin-tool"
+    tool_id = build_image(f"{tool}:1")
+    other_id = build_image()
+
+    moved = operator_client.post(
+        f"/api/v1/images/{other_id}/tag/",
+        {"repository": tool, "tag": "1"},
+        format="json",
+    )
+
+    assert moved.status_code == 409, moved.json()
+    assert moved.json()["code"] == "tag_taken"
+    assert moved.json()["message"].startswith(f"tag: '{tool}:1' already names")
+    assert docker_client.images.get(f"{tool}:1").id == tool_id
+    assert last_audit("image.tag").outcome == Outcome.FAILURE
+    # Naming the image it already names, or a new name, is fine; an admin
+    # may move the tag.
+    same = {"repository": tool, "tag": "1"}
+    url = f"/api/v1/images/{tool_id}/tag/"
+    assert operator_client.post(url, same, format="json").status_code == 201
+    fresh = {"repository": tool, "tag": "2"}
+    other_url = f"/api/v1/images/{other_id}/tag/"
+    assert operator_client.post(other_url, fresh, format="json").status_code == 201
+    assert admin_client.post(other_url, same, format="json").status_code == 201
+    assert docker_client.images.get(f"{tool}:1").id == other_id
+
+
 def test_viewer_cannot_tag_an_image(viewer_client, test_image, unique_name):
     response = viewer_client.post(
         f"/api/v1/images/{test_image}/tag/", {"repository": unique_name}, format="json"

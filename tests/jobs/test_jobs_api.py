@@ -261,3 +261,41 @@ def test_an_upload_with_labels_that_are_not_json_is_refused(admin_client):
 
     assert response.status_code == 400
     assert response.json()["message"].startswith("labels")
+
+
+@pytest.mark.engine
+def test_a_build_may_not_take_a_tag_that_names_another_image(
+    operator_client, test_image
+):
+    # The test image's tag names an image others run: an operator's build
+    # may not take it over.
+    response = operator_client.post(
+        "/api/v1/images/build",
+        {"dockerfile": f"FROM {test_image}\nRUN true\n", "tags": [test_image]},
+        format="json",
+    )
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "tag_taken"
+    assert not Job.objects.filter(kind="build", target=test_image).exists()
+    row = AuditLog.objects.filter(action="image.build").latest("id")
+    assert row.outcome == Outcome.FAILURE and row.resource_name == test_image
+
+
+@pytest.mark.engine
+def test_a_build_may_not_set_composes_labels(operator_client, test_image):
+    response = operator_client.post(
+        "/api/v1/images/build",
+        {
+            "dockerfile": f"FROM {test_image}\n",
+            "tags": ["dpt-new/labelled:1"],
+            "labels": {"com.docker.compose.project": "someone-elses"},
+        },
+        format="json",
+    )
+
+    assert response.status_code == 403, response.json()
+    assert response.json()["details"]["allow"] == "compose_labels"
+    assert AuditLog.objects.filter(action="image.build").latest("id").outcome == (
+        Outcome.FAILURE
+    )

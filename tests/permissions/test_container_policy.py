@@ -247,3 +247,22 @@ def test_exec_is_held_to_the_policy(
         with pytest.raises(policy.PolicyRefused) as caught:
             run()
         assert caught.value.details["allow"] == refused
+
+
+def test_an_operator_cannot_run_an_image_that_carries_composes_labels(
+    operator_client, docker_client, tmp_path, unique_name
+):
+    # Labels baked into an image reach every container made from it.
+    (tmp_path / "Dockerfile").write_text(
+        "FROM scratch\nLABEL com.docker.compose.project=someone-elses\n"
+        'CMD ["/none"]\n'
+    )
+    image = f"{unique_name}/labelled:1"
+    docker_client.images.build(path=str(tmp_path), tag=image, labels=LABELS, rm=True)
+
+    response = operator_client.post(
+        URL, spec(image, unique_name, command=["/none"]), format="json"
+    )
+
+    assert_refused(response, docker_client, unique_name, "image", "compose_labels")
+    assert "com.docker.compose.project" in response.json()["message"]

@@ -17,14 +17,19 @@ from typing import IO, Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from apps.accounts import access
 from apps.accounts.models import User
-from apps.audit.models import Action
+from apps.audit.models import Action, Outcome
+from apps.audit.services import record
 from apps.jobs.models import Job, Kind
 from apps.jobs.services import JobFailed, JobRun, environment_of, submit
+from dockpilot.errors import PortalError
 
+from .. import policy
 from ..buildcontext import refuse, write_context
 from ..engine import engine_for
 from ..longcalls import open_stream
+from .images import require_free_tag
 
 logger = logging.getLogger("dockpilot.containers.services.builds")
 
@@ -55,6 +60,7 @@ def submit_build(
             "(DOCKPILOT_BUILD_CONTEXT_MAX_MB); leave large files out with "
             ".dockerignore."
         )
+    _check_names(environment, options, user, request)
     path = contexts_dir() / f"{uuid.uuid4().hex}.tar"
     try:
         summary = write_context(
@@ -79,6 +85,33 @@ def submit_build(
         )
     except BaseException:
         path.unlink(missing_ok=True)
+        raise
+
+
+def _check_names(
+    environment: Any, options: dict[str, Any], user: User, request: HttpRequest
+) -> None:
+    """Tags a non-admin may not move and labels they may not set; a refusal
+    is audited as the build it stops."""
+    tags = list(options.get("tags") or [])
+    try:
+        for tag in tags:
+            require_free_tag(environment, tag, user)
+        if not access.is_admin(user):
+            allow = policy.Allowances(environment.policy_allow)
+            labels = options.get("labels") or {}
+            for refusal in policy.image_refusals("build labels", labels, allow):
+                raise refusal.error(environment)
+    except PortalError as exc:
+        record(
+            Action.IMAGE_BUILD,
+            request=request,
+            resource_type="image",
+            resource_name=", ".join(tags) or "(untagged)",
+            outcome=Outcome.FAILURE,
+            reason=str(exc.detail),
+            details={"environment": environment.name},
+        )
         raise
 
 

@@ -185,7 +185,21 @@ def check_spec(user: Any, environment: Environment, spec: dict[str, Any]) -> Non
         return
     volumes = _mounted_volumes(user, environment, spec)
     policy.check_container(user, environment, spec, volumes)
+    _check_image_labels(environment, str(spec.get("image") or ""))
     _check_network(user, environment, spec)
+
+
+def _check_image_labels(environment: Environment, image: str) -> None:
+    # The engine gives a new container its image's labels: an image built
+    # with Compose's labels would place the container in a Compose project.
+    try:
+        document = engine_for(environment).get_json("/images/{0}/json", image)
+    except NotFound:
+        return  # creating says the image is missing, with the way out
+    labels = (document.get("Config") or {}).get("Labels")
+    allow = policy.Allowances(environment.policy_allow)
+    for refusal in policy.image_refusals(image, labels, allow):
+        raise refusal.error(environment)
 
 
 def create_container(

@@ -8,9 +8,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from apps.accounts import access
 from apps.audit.models import Action
 from apps.audit.services import audited
-from dockpilot.errors import Conflict
+from dockpilot.errors import Conflict, NotFound
 
 from ..engine import Engine, engine_for, filters_param
 from ..models import Environment
@@ -123,6 +124,31 @@ def _image_id(engine: Engine, ref: str) -> str:
     return str(engine.get_json("/images/{0}/json", checked_reference(ref))["Id"])
 
 
+def require_free_tag(
+    environment: Environment, reference: str, user: Any, image_id: str = ""
+) -> None:
+    """Refuse a non-admin moving a tag that names another image (409).
+
+    Tags belong to no one: whoever runs ``x:1`` next, an admin who may add
+    privileges and host paths included, would run what the last tagger put
+    there. So only admins move a tag; others choose a new one.
+    """
+    if access.is_admin(user):
+        return
+    try:
+        current = _image_id(engine_for(environment), reference)
+    except NotFound:
+        return
+    if current != image_id:
+        raise Conflict(
+            f"tag: '{reference}' already names image {short_id(current)}, which "
+            "others may run; choose another tag. Only admins move a tag to "
+            "another image.",
+            code="tag_taken",
+            details={"field": "tag", "reference": reference},
+        )
+
+
 def tag_image(
     environment: Environment,
     ref: str,
@@ -142,6 +168,12 @@ def tag_image(
         details=details,
     ) as target:
         target.resource_id = _image_id(engine, ref)
+        require_free_tag(
+            environment,
+            f"{repository}:{tag}",
+            getattr(request, "user", None),
+            target.resource_id,
+        )
         engine.post("/images/{0}/tag", ref, params={"repo": repository, "tag": tag})
     logger.info(
         "tagged image %s as %s:%s on %s",
