@@ -119,3 +119,53 @@ def test_a_job_line_quoting_an_env_value_shows_stars():
     line = "invalid port 'MULTILINESECRET', password hunter2secret"
 
     assert hide_values(line, hidden_values(ENV)) == "invalid port '***', password ***"
+
+
+def test_a_viewer_reads_no_env_value_off_the_projects_containers(
+    compose_worker, operator_client, viewer_user, test_image, project_name
+):
+    from tests.conftest import LABELS, TEST_LABEL
+
+    from .conftest import wait_finished
+
+    name = project_name("leak")
+    compose = (
+        "services:\n"
+        "  app:\n"
+        f"    image: {test_image}\n"
+        "    pull_policy: never\n"
+        "    command: ['sh', '-c', 'sleep 300 # ${DB_PASSWORD}']\n"
+        "    hostname: h-${DB_PASSWORD}\n"
+        "    labels:\n"
+        f"      {TEST_LABEL}: {LABELS[TEST_LABEL]}\n"
+        "      pw: ${DB_PASSWORD}\n"
+    )
+    created = operator_client.post(
+        "/api/v1/compose/",
+        {"name": name, "compose": compose, "env": ENV},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    up = operator_client.post(f"/api/v1/compose/{name}/up/", {}, format="json")
+    assert wait_finished(up.json()["id"], 120).status == "succeeded"
+    assign_perm(
+        "compose.view_composeproject",
+        viewer_user,
+        ComposeProject.objects.get(name=name),
+    )
+    viewer = client_for(viewer_user)
+    container = f"{name}-app-1"
+
+    inspected = viewer.get(f"/api/v1/containers/{container}/")
+    listed = viewer.get("/api/v1/containers/", {"name": container})
+
+    assert inspected.status_code == 200 and listed.status_code == 200
+    document = inspected.json()
+    assert document["Config"]["Cmd"] == ["sh", "-c", "sleep 300 # ***"]
+    assert document["Config"]["Hostname"] == "h-***"
+    assert document["Config"]["Labels"]["pw"] == "***"
+    [entry] = listed.json()["results"]
+    assert entry["labels"]["pw"] == "***" and "hunter2secret" not in entry["command"]
+    # The owner, who may change the project, reads them.
+    owned = operator_client.get(f"/api/v1/containers/{container}/").json()
+    assert owned["Config"]["Labels"]["pw"] == "hunter2secret"

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from apps.accounts import access
 from apps.accounts.permissions import acting_user
 from apps.audit.models import Action
+from apps.compose.services.masking import hide_in_list
 
 from ..services import containers as service
 from ..timeparse import to_unix
@@ -64,7 +65,8 @@ class ContainerViewSet(DockerViewSet):
         items = service.list_containers(
             self.environment(), labels=request.query_params.getlist("label"), **query
         )
-        return self.paginated(request, self.visible_only(items))
+        shown = hide_in_list(request.user, self.environment(), self.visible_only(items))
+        return self.paginated(request, shown)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         # The environment variables often hold secrets: shown to those who

@@ -113,7 +113,12 @@ def inspect_container(
     """
     if document is None:
         document = engine_for(environment).get_json("/containers/{0}/json", ident)
-    return document if reveal_env else _mask_env(document)
+    if reveal_env:
+        return document
+    # Imported here: the compose app builds on this one.
+    from apps.compose.services.masking import hide_in_document
+
+    return dict(hide_in_document(environment, _mask_env(document)))
 
 
 def _identify(engine: Engine, ident: str) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework import serializers
 
 from apps.accounts import access
+from apps.compose.services.masking import hide_in_list
 from apps.containers.api.containers import ContainerViewSet
 from apps.containers.api.serializers.containers import (
     ContainerCreateSerializer,
@@ -101,8 +102,9 @@ def _list_url(request: HttpRequest) -> str:
 @require_GET
 def container_list(request: HttpRequest) -> HttpResponse:
     env = require(request, RULES["list"])
-    seen = access.filter_visible(
-        portal_user(request), env, KIND, service.list_containers(env)
+    user = portal_user(request)
+    seen = hide_in_list(
+        user, env, access.filter_visible(user, env, KIND, service.list_containers(env))
     )
     shown = filter_containers(seen, request.GET.dict())
     verbs = may_each(request, KIND, [c["id"] for c in shown])
