@@ -19,6 +19,8 @@ the environment, in ``Environment.policy_allow``:
     security_opt:no-new-privileges  one security option, as written
     sysctl:net.ipv4.ip_forward  one sysctl
     exec_privileged, exec_user  privileged exec; exec as another user
+    volume_type:nfs             a local volume of that network file system
+                                (likewise nfs4, cifs, smb3)
     compose_labels              com.docker.compose.* labels on a container
                                 created through the containers API
 
@@ -59,6 +61,8 @@ _WHY = {
     "sysctl": "sysctls change kernel settings.",
     "exec_privileged": "a privileged exec gives the process every capability.",
     "exec_user": "exec as another user than the container's can gain its rights.",
+    "volume_type": "the host mounts a network file system from its own network, "
+    "reaching servers (its own loopback among them) that containers cannot.",
     "compose_labels": "Compose's labels would place the container in a Compose "
     "project, whose owner would take it for one of their services.",
 }
@@ -152,6 +156,9 @@ def exposes_socket(path: str) -> bool:
 # Local-driver mount types whose options cannot name a path on the host:
 # memory, and network file systems (their device is on another machine).
 _NO_HOST_PATH_TYPES = frozenset({"tmpfs", "nfs", "nfs4", "cifs", "smb3"})
+# The host mounts these from its own network namespace: they reach servers
+# the containers cannot, the host's own loopback among them.
+_NETWORK_TYPES = frozenset({"nfs", "nfs4", "cifs", "smb3"})
 
 
 def volume_host_path(document: Mapping[str, Any]) -> str | None:
@@ -323,16 +330,24 @@ def check_container(
 def check_volume_options(
     user: Any, environment: Environment, driver: str, options: Mapping[str, str]
 ) -> None:
-    """Refuse creating a local volume that binds a host path, unless allowed."""
+    """Refuse creating a local volume that binds a host path or mounts a
+    network file system, unless allowed."""
     if getattr(user, "is_admin", False):
         return
     document = {"Driver": driver, "Options": dict(options)}
-    host_path = volume_host_path(document)
-    if host_path is None:
-        return
     allow = Allowances(environment.policy_allow)
-    for refusal in _host_path("driver_opts", host_path, allow):
-        raise refusal.error(environment)
+    host_path = volume_host_path(document)
+    if host_path is not None:
+        for refusal in _host_path("driver_opts", host_path, allow):
+            raise refusal.error(environment)
+    mount_type = str(options.get("type", "")).strip().lower()
+    if driver == LOCAL_DRIVER and mount_type in _NETWORK_TYPES:
+        item = f"volume_type:{mount_type}"
+        if item not in allow:
+            why = _WHY["volume_type"]
+            raise Refusal("driver_opts", f"type={mount_type}", item, why).error(
+                environment
+            )
 
 
 def check_exec(

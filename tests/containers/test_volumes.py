@@ -161,6 +161,9 @@ def test_bad_volume_input_is_refused_naming_the_field(operator_client, body, fie
             "device": "overlay",
             "o": "lowerdir=/,upperdir={path}/u,workdir={path}/w",
         },
+        # The host mounts it from its own network: its own loopback too.
+        {"type": "nfs", "o": "addr=127.0.0.1", "device": ":/"},
+        {"type": "CIFS", "o": "addr=127.0.0.1", "device": "//127.0.0.1/share"},
     ],
 )
 def test_operator_cannot_create_a_volume_that_binds_a_host_path(
