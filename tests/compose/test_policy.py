@@ -105,7 +105,12 @@ REFUSED = [
         "",
         "include",
     ),
-    ("extends-itself-by-name", app("extends: {file: compose.yaml, service: z}"), "", "extends.file"),
+    (
+        "extends-itself-by-name",
+        app("extends: {file: compose.yaml, service: z}"),
+        "",
+        "extends.file",
+    ),
     (
         "volumes-from-container",
         app("volumes_from: ['container:someone-else']"),

@@ -15,7 +15,9 @@ ENTRY = {
     "ImageID": "sha256:" + "e" * 64,
     "Command": "httpd -f",
     "Created": 1764806400,
-    "Ports": [{"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}],
+    "Ports": [
+        {"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}
+    ],
     "Labels": {"com.docker.compose.project": "shop", "team": "blue"},
     "State": "running",
     "Status": "Up 2 minutes (healthy)",

@@ -254,8 +254,7 @@ def test_an_operator_cannot_run_an_image_that_carries_composes_labels(
 ):
     # Labels baked into an image reach every container made from it.
     (tmp_path / "Dockerfile").write_text(
-        "FROM scratch\nLABEL com.docker.compose.project=someone-elses\n"
-        'CMD ["/none"]\n'
+        'FROM scratch\nLABEL com.docker.compose.project=someone-elses\nCMD ["/none"]\n'
     )
     image = f"{unique_name}/labelled:1"
     docker_client.images.build(path=str(tmp_path), tag=image, labels=LABELS, rm=True)
