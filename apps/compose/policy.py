@@ -23,6 +23,9 @@ earlier project of the same name is taken over. The text pass reads
 values before interpolation: ``build.network: ${NET:-default}`` is
 refused, though it would resolve to ``default``. ``build.network`` may
 not name a network even one the user may join (only default or none).
+A named volume the file creates with ``driver_opts`` of a
+network file system (nfs, cifs) is not refused here, though the volumes
+API refuses one.
 """
 
 from __future__ import annotations

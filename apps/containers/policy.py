@@ -340,6 +340,9 @@ def check_volume_options(
     if host_path is not None:
         for refusal in _host_path("driver_opts", host_path, allow):
             raise refusal.error(environment)
+    # Known shortcoming: a tmpfs volume's size is not bounded here, so a
+    # large one can take the host's memory; Compose files' volumes of a
+    # network file system are not checked by this function either.
     mount_type = str(options.get("type", "")).strip().lower()
     if driver == LOCAL_DRIVER and mount_type in _NETWORK_TYPES:
         item = f"volume_type:{mount_type}"

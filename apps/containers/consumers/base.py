@@ -12,6 +12,11 @@ buffer, so a client must acknowledge what it read: every message carries a
 ``seq`` (binary terminal frames are numbered too, by count) and the client
 sends ``{"type": "ack", "seq": n}``. Past the window the server stops
 sending, and a shared stream's watcher skips ahead instead.
+
+Known shortcoming: the consumers' database calls (``database_sync_to_async``)
+all run on one thread of the process, the checks every few seconds
+included, and some of them ask the engine: an engine slow to answer delays
+every stream's checks and new connections with it.
 """
 
 from __future__ import annotations

@@ -198,6 +198,9 @@ class ExecConsumer(StreamConsumer):
             )
 
     async def cleanup(self) -> None:
+        # Known shortcoming: closing the pipe hangs up the terminal, but a
+        # process that ignores the hangup (a loop in the background) keeps
+        # running in the container: the engine has no call to end an exec.
         if self.pipe is not None:
             self.pipe.close()
             self.pipe = None

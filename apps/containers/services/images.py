@@ -132,6 +132,10 @@ def require_free_tag(
     Tags belong to no one: whoever runs ``x:1`` next, an admin who may add
     privileges and host paths included, would run what the last tagger put
     there. So only admins move a tag; others choose a new one.
+
+    Known shortcoming: a pull still moves a local tag to the registry's image
+    of that name, as ``docker pull`` does; whoever can push to that registry
+    decides what the tag then names.
     """
     if access.is_admin(user):
         return
