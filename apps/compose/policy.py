@@ -23,9 +23,6 @@ earlier project of the same name is taken over. The text pass reads
 values before interpolation: ``build.network: ${NET:-default}`` is
 refused, though it would resolve to ``default``. ``build.network`` may
 not name a network even one the user may join (only default or none).
-A named volume the file creates with ``driver_opts`` of a
-network file system (nfs, cifs) is not refused here, though the volumes
-API refuses one.
 """
 
 from __future__ import annotations
@@ -256,6 +253,11 @@ def _service_refusals(
         for name in named
     }
     yield from container_policy.container_refusals(spec, allow, documents)
+    for name, document in documents.items():
+        # Only a volume the file creates: an existing one was made by someone
+        # allowed to, and mounting it mounts nothing new on the host.
+        if "Mountpoint" not in document:
+            yield from container_policy.network_volume_refusals(name, document, allow)
     for source in service.get("volumes_from") or []:
         if str(source).startswith("container:"):
             yield Refusal("volumes_from", str(source), "", _CONTAINER_WHY)

@@ -341,16 +341,23 @@ def check_volume_options(
         for refusal in _host_path("driver_opts", host_path, allow):
             raise refusal.error(environment)
     # Known shortcoming: a tmpfs volume's size is not bounded here, so a
-    # large one can take the host's memory; Compose files' volumes of a
-    # network file system are not checked by this function either.
+    # large one can take the host's memory.
+    for refusal in network_volume_refusals("", document, allow):
+        raise refusal.error(environment)
+
+
+def network_volume_refusals(
+    name: str, document: Mapping[str, Any], allow: Allowances
+) -> Iterator[Refusal]:
+    """A local volume of a network file system, unless allowed."""
+    options = document.get("Options") or {}
     mount_type = str(options.get("type", "")).strip().lower()
-    if driver == LOCAL_DRIVER and mount_type in _NETWORK_TYPES:
-        item = f"volume_type:{mount_type}"
-        if item not in allow:
-            why = _WHY["volume_type"]
-            raise Refusal("driver_opts", f"type={mount_type}", item, why).error(
-                environment
-            )
+    if (document.get("Driver") or LOCAL_DRIVER) != LOCAL_DRIVER:
+        return
+    item = f"volume_type:{mount_type}"
+    if mount_type in _NETWORK_TYPES and item not in allow:
+        setting = f"volume '{name}'" if name else "driver_opts"
+        yield Refusal(setting, f"type={mount_type}", item, _WHY["volume_type"])
 
 
 def check_exec(

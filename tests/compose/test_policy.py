@@ -112,6 +112,16 @@ REFUSED = [
         "extends.file",
     ),
     (
+        "volume-of-the-hosts-nfs",
+        app(
+            "volumes: ['data:/data']",
+            top="volumes:\n  data:\n    driver_opts: {type: nfs, o: 'addr=127.0.0.1', "
+            "device: ':/'}\n",
+        ),
+        "",
+        "volumes",
+    ),
+    (
         "volumes-from-container",
         app("volumes_from: ['container:someone-else']"),
         "",
