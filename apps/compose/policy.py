@@ -222,22 +222,23 @@ def container_spec(service: Mapping[str, Any]) -> dict[str, Any]:
 
 def _volume_document(
     environment: Environment, key: str, top: Mapping[str, Any]
-) -> dict[str, Any]:
-    """What a named volume will be: the engine's, if it exists, else the file's.
+) -> tuple[dict[str, Any], bool]:
+    """What a named volume will be: the engine's, if it exists, else the file's;
+    and whether it exists.
 
     Compose reuses a volume that already exists under the name (and an
     external one always does): one an admin bound to a host path must count
     as that path.
     """
     try:
-        return dict(
-            engine_for(environment).get_json("/volumes/{0}", top.get("name") or key)
-        )
+        found = engine_for(environment).get_json("/volumes/{0}", top.get("name") or key)
+        return dict(found), True
     except NotFound:
-        return {
+        declared = {
             "Driver": top.get("driver") or container_policy.LOCAL_DRIVER,
             "Options": top.get("driver_opts") or {},
         }
+        return declared, False
 
 
 def _service_refusals(
@@ -248,15 +249,16 @@ def _service_refusals(
 ) -> Iterator[Refusal]:
     spec = container_spec(service)
     _, named = _mounts(service)
-    documents = {
+    found = {
         name: _volume_document(environment, name, volumes.get(name) or {})
         for name in named
     }
+    documents = {name: document for name, (document, _) in found.items()}
     yield from container_policy.container_refusals(spec, allow, documents)
-    for name, document in documents.items():
+    for name, (document, exists) in found.items():
         # Only a volume the file creates: an existing one was made by someone
         # allowed to, and mounting it mounts nothing new on the host.
-        if "Mountpoint" not in document:
+        if not exists:
             yield from container_policy.network_volume_refusals(name, document, allow)
     for source in service.get("volumes_from") or []:
         if str(source).startswith("container:"):

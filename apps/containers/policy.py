@@ -281,29 +281,30 @@ def container_refusals(
     yield from _listed("devices", "device", devices, allow)
     yield from _listed("security_opt", "security_opt", spec.get("security_opt"), allow)
     yield from _listed("sysctls", "sysctl", sorted(spec.get("sysctls") or {}), allow)
-    yield from _compose_labels(spec.get("labels"), allow)
+    yield from label_refusals(spec.get("labels"), allow)
+
+
+def _compose_keys(labels: Mapping[str, str] | None, allow: Allowances) -> list[str]:
+    if "compose_labels" in allow:
+        return []
+    return [key for key in labels or {} if key.startswith(COMPOSE_LABEL_PREFIX)]
+
+
+def label_refusals(
+    labels: Mapping[str, str] | None, allow: Allowances
+) -> Iterator[Refusal]:
+    """Compose's labels given to a container or a build."""
+    for key in _compose_keys(labels, allow):
+        yield Refusal("labels", key, "compose_labels", _WHY["compose_labels"])
 
 
 def image_refusals(
     image: str, image_labels: Mapping[str, str] | None, allow: Allowances
 ) -> Iterator[Refusal]:
-    """Labels an image would give every container made from it."""
-    if "compose_labels" in allow:
-        return
-    for key in image_labels or {}:
-        if str(key).startswith(COMPOSE_LABEL_PREFIX):
-            why = _WHY["compose_labels"] + " The image carries that label."
-            yield Refusal("image", f"{image} ({key})", "compose_labels", why)
-
-
-def _compose_labels(labels: Any, allow: Allowances) -> Iterator[Refusal]:
-    if "compose_labels" in allow:
-        return
-    keys = labels if isinstance(labels, (list, tuple)) else list(labels or {})
-    for key in keys:
-        name = str(key).split("=", 1)[0]
-        if name.startswith(COMPOSE_LABEL_PREFIX):
-            yield Refusal("labels", name, "compose_labels", _WHY["compose_labels"])
+    """Compose's labels an image would give every container made from it."""
+    why = _WHY["compose_labels"] + " The image carries that label."
+    for key in _compose_keys(image_labels, allow):
+        yield Refusal("image", f"{image} ({key})", "compose_labels", why)
 
 
 def check_container(

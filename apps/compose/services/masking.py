@@ -11,7 +11,6 @@ in job output) replaced by ``***``. Env values are masked whole already.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from apps.accounts import access
@@ -22,18 +21,16 @@ from dockpilot.errors import NotFound
 from .. import envfile
 from ..models import ComposeProject
 
-logger = logging.getLogger("dockpilot.compose.services.masking")
 
-
-def project_values(environment: Environment, labels: dict[str, str]) -> list[str]:
-    """The ``.env`` values of the portal project a container belongs to."""
+def _project_of(
+    environment: Environment, labels: dict[str, str]
+) -> ComposeProject | None:
+    """The portal project a container with ``labels`` belongs to, if any."""
     name = labels.get(COMPOSE_PROJECT)
     if not name:
-        return []
+        return None
     project = ComposeProject.objects.filter(name=name, environment=environment).first()
-    if project is None or not access.belongs_to(project, labels):
-        return []
-    return envfile.hidden_values(project.env_text)
+    return project if project and access.belongs_to(project, labels) else None
 
 
 def hide(value: Any, hidden: list[str]) -> Any:
@@ -52,7 +49,8 @@ def hide(value: Any, hidden: list[str]) -> Any:
 def hide_in_document(environment: Environment, document: dict[str, Any]) -> Any:
     """An inspect document with its project's values hidden."""
     labels = (document.get("Config") or {}).get("Labels") or {}
-    return hide(document, project_values(environment, labels))
+    project = _project_of(environment, labels)
+    return hide(document, envfile.hidden_values(project.env_text) if project else [])
 
 
 def hide_in_list(
@@ -78,12 +76,11 @@ def hide_in_list(
 def _hidden_from(
     user: Any, environment: Environment, labels: dict[str, str]
 ) -> list[str]:
-    hidden = project_values(environment, labels)
-    if not hidden:
+    project = _project_of(environment, labels)
+    if project is None:
         return []
-    project = ComposeProject.objects.get(name=labels[COMPOSE_PROJECT])
     try:
         access.require_project(user, project, "change")
     except (NotFound, access.AccessDenied):
-        return hidden
+        return envfile.hidden_values(project.env_text)
     return []

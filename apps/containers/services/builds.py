@@ -100,7 +100,7 @@ def _check_names(
         if not access.is_admin(user):
             allow = policy.Allowances(environment.policy_allow)
             labels = options.get("labels") or {}
-            for refusal in policy.image_refusals("build labels", labels, allow):
+            for refusal in policy.label_refusals(labels, allow):
                 raise refusal.error(environment)
     except PortalError as exc:
         record(
