@@ -36,6 +36,7 @@ class Socket:
         *,
         token: str | None = None,
         origin: str | None = ORIGIN,
+        host: str | None = HOST,
         subprotocols: list[str] | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
         ack: bool = True,
@@ -44,8 +45,8 @@ class Socket:
         if origin:
             all_headers.append((b"origin", origin.encode()))
         # As a browser does: the Host the page was served from.
-        if not any(name == b"host" for name, _ in all_headers):
-            all_headers.append((b"host", HOST.encode()))
+        if host:
+            all_headers.append((b"host", host.encode()))
         if token is not None:
             subprotocols = ["dockpilot", f"bearer.{token}"]
         self.communicator = WebsocketCommunicator(
