@@ -7,6 +7,10 @@ read the same values off its containers either. So wherever a container of
 a portal project is shown to someone who may not change it (inspect,
 lists), every string has the project's values (of 4 characters or more, as
 in job output) replaced by ``***``. Env values are masked whole already.
+
+Known shortcoming: the containers API's ``label`` filter goes to the engine
+before anything is hidden, so a viewer can still test a guess
+(``label=pw=<guess>``) and learn from whether the container is listed.
 """
 
 from __future__ import annotations
