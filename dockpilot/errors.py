@@ -102,7 +102,7 @@ def _first_message(errors: Any, path: str = "") -> str:
     return f"{path}: {text}" if path else text
 
 
-def _body(exc: exceptions.APIException) -> dict[str, Any]:
+def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, PortalError):
         return {"code": exc.code, "message": str(exc.detail), "details": exc.details}
     if isinstance(exc, exceptions.ValidationError):
@@ -150,7 +150,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     assert isinstance(exc, exceptions.APIException)  # noqa: S101
-    response.data = _body(exc)
+    response.data = error_body(exc)
     return response
 
 

@@ -65,11 +65,13 @@ class RequestThread(ThreadPoolExecutor):
 _idle: list[RequestThread] = []
 
 
-def _take() -> RequestThread:
+def take_thread() -> RequestThread:
+    """An idle request thread, or a new one (on the event loop's thread only)."""
     return _idle.pop() if _idle else RequestThread()
 
 
-def _give_back(thread: RequestThread) -> None:
+def give_back_thread(thread: RequestThread) -> None:
+    """Keep a request's thread for the next request, if it is idle."""
     if thread.pending == 0 and len(_idle) < IDLE_THREADS:
         _idle.append(thread)
     else:
@@ -77,6 +79,13 @@ def _give_back(thread: RequestThread) -> None:
 
 
 class PortalASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        # Imported once Django is set up: it loads models.
+        from apps.containers import quickreads
+
+        self._quick_reads = quickreads.respond
+
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
@@ -84,12 +93,14 @@ class PortalASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)  # Django refuses it
             return
-        thread = _take()
+        if await self._quick_reads(scope, send):
+            return
+        thread = take_thread()
         try:
             async with ThreadSensitiveContext(executor=thread):
                 await self.handle(scope, receive, send)
         finally:
-            _give_back(thread)
+            give_back_thread(thread)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         # The request's thread, as for its other sync work (signals, the

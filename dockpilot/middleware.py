@@ -21,6 +21,16 @@ _request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def request_id_for(given: str) -> str:
+    """The id of a request whose client sent ``given`` (or nothing) as its id."""
+    return given if _CLIENT_ID.match(given) else uuid.uuid4().hex
+
+
+def bind_request_id(value: str) -> contextvars.Token[str]:
+    """Make ``value`` the id in this context's logs (until reset with the token)."""
+    return _request_id.set(value)
+
+
 def current_request_id() -> str:
     return _request_id.get()
 
@@ -71,8 +81,7 @@ class RequestIdMiddleware:
 
     @staticmethod
     def _begin(request: HttpRequest) -> contextvars.Token[str]:
-        given = request.headers.get("X-Request-ID", "")
-        request_id = given if _CLIENT_ID.match(given) else uuid.uuid4().hex
+        request_id = request_id_for(request.headers.get("X-Request-ID", ""))
         request.request_id = request_id  # type: ignore[attr-defined]
         return _request_id.set(request_id)
 

@@ -18,6 +18,13 @@ def _default(value: Any) -> Any:
     return _fallback.default(value)
 
 
+def render_json(data: Any) -> bytes:
+    """JSON bytes of ``data``, as every API answer is rendered."""
+    return orjson.dumps(
+        data, default=_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+    )
+
+
 class FastJSONRenderer(JSONRenderer):
     def render(
         self,
@@ -27,6 +34,4 @@ class FastJSONRenderer(JSONRenderer):
     ) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(
-            data, default=_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
-        )
+        return render_json(data)

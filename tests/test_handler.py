@@ -19,20 +19,20 @@ def _no_idle_threads():
 
 
 def test_an_idle_request_thread_serves_the_next_request():
-    thread = handler._take()
+    thread = handler.take_thread()
     thread.submit(lambda: None).result(timeout=5)
 
-    handler._give_back(thread)
+    handler.give_back_thread(thread)
 
-    assert handler._take() is thread
+    assert handler.take_thread() is thread
 
 
 def test_a_thread_still_running_a_view_is_not_given_to_another_request():
-    thread = handler._take()
+    thread = handler.take_thread()
     release = threading.Event()
     thread.submit(release.wait, 5)
 
-    handler._give_back(thread)
+    handler.give_back_thread(thread)
 
     assert thread not in handler._idle
     release.set()
@@ -42,7 +42,7 @@ def test_no_more_than_the_limit_of_idle_threads_is_kept():
     threads = [RequestThread() for _ in range(handler.IDLE_THREADS + 2)]
 
     for thread in threads:
-        handler._give_back(thread)
+        handler.give_back_thread(thread)
 
     assert len(handler._idle) == handler.IDLE_THREADS
 

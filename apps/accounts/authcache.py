@@ -63,12 +63,15 @@ def remember_token(raw: bytes, token: Any) -> None:
         _tokens[raw] = (time.monotonic() + CACHE_SECONDS, token)
 
 
-def cached_user(user_id: Any, digest: str) -> User | None:
-    """The user of a token whose checks passed lately, as a copy, or None."""
+def cached_user(user_id: Any, digest: str, shared: bool = False) -> User | None:
+    """The user of a token whose checks passed lately, as a copy, or None.
+
+    With ``shared``, the kept object itself, for a caller that only reads it.
+    """
     hit = _users.get(str(user_id))
     if hit is None or hit[0] <= time.monotonic() or hit[1] != digest:
         return None
-    return copy.copy(hit[2])
+    return hit[2] if shared else copy.copy(hit[2])
 
 
 def remember_user(user_id: Any, digest: str, user: User, since: int) -> None:
@@ -81,9 +84,14 @@ def remember_user(user_id: Any, digest: str, user: User, since: int) -> None:
         _users[str(user_id)] = (time.monotonic() + CACHE_SECONDS, digest, user)
 
 
+def known_live(sid: str) -> bool:
+    """Whether ``sid`` was found not ended lately, without asking the database."""
+    return _live_sessions.get(sid, 0.0) > time.monotonic()
+
+
 def session_ended(sid: str) -> bool:
     """Whether the login session ``sid`` ended at logout."""
-    if _live_sessions.get(sid, 0.0) > time.monotonic():
+    if known_live(sid):
         return False
     since = _generation
     if EndedSession.objects.filter(sid=sid).exists():

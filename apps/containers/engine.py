@@ -184,10 +184,23 @@ class Engine:
             kwargs["json"] = json
         if timeout is not None:
             kwargs["timeout"] = timeout
-        with translate_errors(self):
-            response = self.api._post(self.url(path, *args), **kwargs)
-            self.api._raise_for_status(response)
+        try:
+            with translate_errors(self):
+                response = self.api._post(self.url(path, *args), **kwargs)
+                self.api._raise_for_status(response)
+        finally:
+            self.changed()
         return response
+
+    def changed(self) -> None:
+        """Say that the portal asked this engine to change something.
+
+        Inspect documents kept for quick reads are dropped (see
+        ``documentcache``), so the next read shows the change.
+        """
+        from .documentcache import changed  # it imports this module
+
+        changed(self.endpoint)
 
     def path_exists(self, container: str, path: str) -> bool:
         """Whether ``path`` exists in a container (a HEAD of its archive)."""
@@ -199,8 +212,11 @@ class Engine:
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call an ``APIClient`` method with engine errors translated."""
-        with translate_errors(self):
-            return getattr(self.api, method)(*args, **kwargs)
+        try:
+            with translate_errors(self):
+                return getattr(self.api, method)(*args, **kwargs)
+        finally:
+            self.changed()
 
 
 def filters_param(**filters: str | bool | list[str] | None) -> dict[str, str]:
@@ -538,6 +554,8 @@ async def open_stream(
     url = await asyncio.to_thread(engine.url, path, *args)
     target = urlsplit(url).path + (f"?{urlencode(params)}" if params else "")
     body = orjson.dumps(json) if json is not None else None
+    if method != "GET":
+        engine.changed()
     try:
         reader, writer = await asyncio.wait_for(
             _open_socket(engine), settings.DOCKER_READ_TIMEOUT

@@ -40,6 +40,14 @@ def _cached(key: str, load: Any) -> Environment:
     return environment
 
 
+def cached_environment(value: str | None) -> Environment | None:
+    """What ``resolve_environment(value)`` gives if it is cached, else None."""
+    hit = _cache.get(f"value:{value}" if value else "default")
+    if hit is None or hit[0] <= time.monotonic():
+        return None
+    return hit[1]
+
+
 def default_environment() -> Environment:
     """The default environment, created on first use as this machine's engine."""
     return _cached("default", _load_default)

@@ -123,6 +123,10 @@ def _split_lines(text: str) -> list[str]:
 def parse_logs(data: bytes, timestamps: bool = False) -> list[LogLine]:
     """Lines of a non-streamed log read, stdout and stderr kept apart."""
     frames = demultiplex(data)
+    if frames is not None:
+        whole = _one_line_frames(frames, timestamps)
+        if whole is not None:
+            return whole
     runs = [("stdout", data)] if frames is None else _join_cut_lines(frames, timestamps)
 
     lines: list[LogLine] = []
@@ -131,6 +135,24 @@ def parse_logs(data: bytes, timestamps: bool = False) -> list[LogLine]:
         for raw in _split_lines(text):
             stamp, rest = _split_timestamp(raw) if timestamps else ("", raw)
             lines.append(LogLine(stream, rest, stamp))
+    return lines
+
+
+def _one_line_frames(
+    frames: list[tuple[str, bytes]], timestamps: bool
+) -> list[LogLine] | None:
+    # The usual log: each frame one whole line. Nothing to join, and each
+    # line is decoded alone; None as soon as a frame is anything else.
+    lines: list[LogLine] = []
+    for stream, frame in frames:
+        if not frame.endswith(b"\n") or frame.count(b"\n") != 1:
+            return None
+        text = frame[:-1].decode("utf-8", errors="replace").removesuffix("\r")
+        if timestamps:
+            stamp, text = _split_timestamp(text)
+            lines.append(LogLine(stream, text, stamp))
+        else:
+            lines.append(LogLine(stream, text))
     return lines
 
 

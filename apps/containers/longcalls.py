@@ -74,14 +74,17 @@ def open_stream(
     No read timeout: a build step may print nothing for many minutes, and a
     stuck call is ended by canceling the job.
     """
-    with translate_errors(engine):
-        response = engine.api._post(
-            engine.url(path),
-            params=params,
-            headers=headers or {},
-            data=data,
-            stream=True,
-            timeout=None,
-        )
-        engine.api._raise_for_status(response)
+    try:
+        with translate_errors(engine):
+            response = engine.api._post(
+                engine.url(path),
+                params=params,
+                headers=headers or {},
+                data=data,
+                stream=True,
+                timeout=None,
+            )
+            engine.api._raise_for_status(response)
+    finally:
+        engine.changed()
     return EngineStream(engine, response)

@@ -156,3 +156,31 @@ def test_a_truncated_frame_is_not_taken_for_frames():
     assert demultiplex(out(b"hello\n")[:-2]) is None
     assert demultiplex(b"\x01\x00\x00") is None
     assert demultiplex(b"\x05\x00\x00\x00\x00\x00\x00\x01x") is None
+
+
+def _general(data: bytes, timestamps: bool) -> list:
+    # The general path, with the one-line-frames shortcut turned off.
+    from apps.containers import logs
+
+    frames = demultiplex(data)
+    assert frames is not None
+    saved = logs._one_line_frames
+    logs._one_line_frames = lambda frames, timestamps: None
+    try:
+        return parse_logs(data, timestamps)
+    finally:
+        logs._one_line_frames = saved
+
+
+def test_one_line_frames_read_as_the_general_path_reads_them():
+    samples = [
+        out(b"plain\n") + err(b"to stderr\n") + out(b"windows\r\n"),
+        out(b"caf\xc3\xa9 \xff bad\n") + out(b"\n") + err(b"\tindented \x0c ff\n"),
+        out(f"{STAMP} stamped\n".encode()) + err(f"{STAMP} \n".encode()),
+        out(b"two\nlines in one frame\n") + out(b"then one\n"),
+        out(b"no newline") + out(b"next\n"),
+    ]
+
+    for data in samples:
+        for timestamps in (False, True):
+            assert parse_logs(data, timestamps) == _general(data, timestamps)

@@ -69,19 +69,12 @@ class ContainerViewSet(DockerViewSet):
         return self.paginated(request, shown)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        # The environment variables often hold secrets: shown to those who
-        # may change the container, masked for those who may only look.
         environment = self.environment()
         document = self.target_document or access.inspected(
             environment, "container", self.target
         )
-        reveal = access.may(
-            acting_user(request), environment, "container", document, "change"
-        )
         return Response(
-            service.inspect_container(
-                environment, self.target, reveal_env=reveal, document=document
-            )
+            service.inspect_for(acting_user(request), environment, document)
         )
 
     @extend_schema(request=ContainerCreateSerializer)

@@ -121,6 +121,19 @@ def inspect_container(
     return dict(hide_in_document(environment, _mask_env(document)))
 
 
+def inspect_for(
+    user: Any, environment: Environment, document: dict[str, Any]
+) -> dict[str, Any]:
+    """A container's inspect document as ``user`` may see it.
+
+    The environment variables often hold secrets: shown to those who may
+    change the container, masked for those who may only look.
+    """
+    reveal = access.may(user, environment, "container", document, "change")
+    target = access.engine_id_of("container", document)
+    return inspect_container(environment, target, reveal_env=reveal, document=document)
+
+
 def _identify(engine: Engine, ident: str) -> tuple[str, str]:
     """The full id and the name of a container, for the audit row."""
     try:
@@ -437,6 +450,35 @@ def remove_container(
     )
 
 
+def logs_params(
+    *,
+    tail: int,
+    since: int | None = None,
+    until: int | None = None,
+    timestamps: bool,
+    stdout: bool,
+    stderr: bool,
+) -> dict[str, Any]:
+    """The engine's query for a bounded (never followed) log read."""
+    params: dict[str, Any] = {
+        "stdout": int(stdout),
+        "stderr": int(stderr),
+        "tail": tail,
+        "timestamps": int(timestamps),
+    }
+    if since is not None:
+        params["since"] = since
+    if until is not None:
+        params["until"] = until
+    return params
+
+
+def logs_document(ident: str, data: bytes, *, timestamps: bool) -> dict[str, Any]:
+    """The API's answer for a log read: the engine's bytes as lines."""
+    lines = parse_logs(data, timestamps=timestamps)
+    return {"id": ident, "lines": [line.as_dict() for line in lines]}
+
+
 def container_logs(
     environment: Environment,
     ident: str,
@@ -449,21 +491,18 @@ def container_logs(
     stderr: bool,
 ) -> dict[str, Any]:
     """A bounded read of the log, demultiplexed, invalid UTF-8 replaced."""
-    params: dict[str, Any] = {
-        "stdout": int(stdout),
-        "stderr": int(stderr),
-        "tail": tail,
-        "timestamps": int(timestamps),
-    }
-    if since is not None:
-        params["since"] = since
-    if until is not None:
-        params["until"] = until
+    params = logs_params(
+        tail=tail,
+        since=since,
+        until=until,
+        timestamps=timestamps,
+        stdout=stdout,
+        stderr=stderr,
+    )
     data = engine_for(environment).get_bytes(
         "/containers/{0}/logs", ident, params=params
     )
-    lines = parse_logs(data, timestamps=timestamps)
-    return {"id": ident, "lines": [line.as_dict() for line in lines]}
+    return logs_document(ident, data, timestamps=timestamps)
 
 
 def _require_running(engine: Engine, ident: str) -> dict[str, Any]:

@@ -1,0 +1,365 @@
+"""Container inspects and log reads answered before Django, when nothing is unknown.
+
+Pages poll these two reads and scripts loop over them. Through Django and
+DRF an authenticated read spends about 2 ms of the web process's time
+(middleware, DRF's request, routing, a hand-off to a request thread)
+before the engine is even asked, which answers an inspect in 0.4 ms. So
+``respond`` answers ``GET /api/v1/containers/<id>/`` and
+``GET /api/v1/containers/<id>/logs/`` itself, on the event loop, when
+everything the answer depends on is already known in this process:
+
+- the request's JWT and its user passed every check of the full
+  authentication in the last seconds (``authentication.known_bearer_user``);
+- its environment row is cached and its engine is on a local socket;
+- its query holds only parameters read here, each one valid.
+
+The access decision is the full path's. An admin's needs no query: admins
+see every container in every environment, whole. Anyone else's is taken
+on a request thread by the same functions the view calls. An admin's
+inspect document may come from ``documentcache`` (kept for a moment while
+the engine's events say nothing changed); a log is always read from the
+engine.
+
+Whenever anything is not known or goes wrong (a cache miss, a personal API
+token, a session cookie, an engine error, a container the user may not
+see), ``respond`` returns False and Django answers exactly as without this
+module, filling the caches for the next request. Nothing here refuses or
+reports an error itself, except the engine timing out, which is answered
+with the same 503 the full path would give rather than waited for twice.
+Switched off with ``DOCKPILOT_QUICK_READS=false``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import orjson
+from django.conf import settings
+from django.db import close_old_connections
+from django.http.request import split_domain_port, validate_host
+from django.utils import translation
+from rest_framework.exceptions import APIException
+from rest_framework.fields import BooleanField
+
+from apps.accounts import access
+from apps.accounts.authentication import known_bearer_user
+from apps.accounts.models import User
+from dockpilot import middleware
+from dockpilot.errors import PortalError, error_body
+from dockpilot.renderers import render_json
+
+from . import asyncreads, documentcache
+from .engine import Engine, _unavailable, engine_for
+from .environments import cached_environment
+from .models import Environment
+from .services import containers as service
+
+logger = logging.getLogger("dockpilot.containers.quickreads")
+
+_NAME = r"(?P<ident>(?!\.\.?/)[^/]+)"
+_INSPECT = re.compile(rf"^/api/v1/containers/{_NAME}/$")
+_LOGS = re.compile(rf"^/api/v1/containers/{_NAME}/logs/$")
+
+# The Allow header the full path sends on each route.
+_ALLOW_INSPECT = b"GET, DELETE, HEAD, OPTIONS"
+_ALLOW_LOGS = b"GET, HEAD, OPTIONS"
+
+_TRUE = {str(value) for value in BooleanField.TRUE_VALUES}
+_FALSE = {str(value) for value in BooleanField.FALSE_VALUES}
+_TAIL = re.compile(r"^[0-9]{1,5}$")
+MAX_TAIL = 10_000
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Request:
+    """What the quick path reads of an ASGI request."""
+
+    def __init__(self, scope: dict[str, Any]) -> None:
+        self.scope = scope
+        self.headers: dict[bytes, bytes] = {}
+        self.repeated = False
+        for name, value in scope.get("headers", ()):
+            if name in self.headers:
+                self.repeated = True
+            self.headers[name] = value
+
+    def header(self, name: bytes) -> str:
+        return self.headers.get(name, b"").decode("latin-1")
+
+    def query(self) -> dict[str, str] | None:
+        """The query as a dict; None when a name repeats or it is not ASCII."""
+        raw = self.scope.get("query_string", b"")
+        if not raw.isascii():
+            return None
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True)
+        query = dict(pairs)
+        return query if len(query) == len(pairs) else None
+
+
+async def respond(scope: dict[str, Any], send: Send) -> bool:
+    """Answer a container inspect or log read if all it needs is known.
+
+    Returns False, having sent nothing, when Django must answer instead.
+    """
+    if not settings.QUICK_READS or scope.get("method") != "GET":
+        return False
+    path = scope.get("path", "")
+    if match := _INSPECT.match(path):
+        handler = _inspect
+    elif match := _LOGS.match(path):
+        handler = _logs
+    else:
+        return False
+
+    request = _Request(scope)
+    user = _known_user(request)
+    query = request.query()
+    if user is None or query is None:
+        return False
+    environment = cached_environment(query.pop("environment", None))
+    if environment is None:
+        return False
+    engine = engine_for(environment)
+    if engine._version is None or not _allowed_host(request):
+        return False
+
+    try:
+        body = await handler(user, environment, match["ident"], query)
+    except TimeoutError as exc:
+        return await _send_error(request, send, _unavailable(engine, exc))
+    if body is None:
+        return False
+    await _send(request, send, 200, body, handler is _inspect)
+    return True
+
+
+def _known_user(request: _Request) -> User | None:
+    # A second Authorization header, or a session cookie next to the token,
+    # is for the full path to sort out.
+    if request.repeated:
+        return None
+    authorization = request.headers.get(b"authorization")
+    if not authorization:
+        return None
+    return known_bearer_user(authorization)
+
+
+def _allowed_host(request: _Request) -> bool:
+    # Django answers 400 to a Host outside ALLOWED_HOSTS; so does the full path.
+    domain, _port = split_domain_port(request.header(b"host"))
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+# The reads ------------------------------------------------------------------
+
+
+async def _inspect(
+    user: User, environment: Environment, ident: str, query: dict[str, str]
+) -> bytes | None:
+    if query:
+        return None
+    if not access.is_admin(user):
+        mine = copy.copy(user)  # the kept user is shared: a thread gets its own
+        return await _on_request_thread(_inspect_as_user, mine, environment, ident)
+    engine = engine_for(environment)
+    read = await _document(engine, ident)
+    if read is None:
+        return None
+    # An admin may change every container: the document is shown whole, as
+    # ``service.inspect_for`` shows it to them.
+    return read[1]
+
+
+async def _logs(
+    user: User, environment: Environment, ident: str, query: dict[str, str]
+) -> bytes | None:
+    options = _logs_options(query)
+    if options is None:
+        return None
+    if not access.is_admin(user):
+        mine = copy.copy(user)  # the kept user is shared: a thread gets its own
+        return await _on_request_thread(
+            _logs_as_user, mine, environment, ident, options
+        )
+    engine = engine_for(environment)
+    read = await _document(engine, ident)
+    if read is None:
+        return None
+    target = access.engine_id_of("container", read[0])
+    data = await _engine_get(
+        engine, f"/containers/{target}/logs", service.logs_params(**options)
+    )
+    if data is None:
+        return None
+    answer = service.logs_document(target, data, timestamps=options["timestamps"])
+    return render_json(answer)
+
+
+def _logs_options(query: dict[str, str]) -> dict[str, Any] | None:
+    """``LogsQuerySerializer``'s answer for the queries it reads alike; else None."""
+    options: dict[str, Any] = {
+        "tail": 100,
+        "timestamps": False,
+        "stdout": True,
+        "stderr": True,
+    }
+    for name, value in query.items():
+        if name == "tail" and _TAIL.match(value) and int(value) <= MAX_TAIL:
+            options["tail"] = int(value)
+        elif name in ("timestamps", "stdout", "stderr") and value in _TRUE | _FALSE:
+            options[name] = value in _TRUE
+        else:
+            return None  # since, until, an unknown name, a value to refuse
+    if not (options["stdout"] or options["stderr"]):
+        return None
+    return options
+
+
+async def _document(engine: Engine, ident: str) -> tuple[dict[str, Any], bytes] | None:
+    """The container's inspect document, kept or read, and its rendering.
+
+    The document may be shared with other requests: never to be changed.
+    """
+    if ident in (".", ".."):
+        return None
+    kept = documentcache.kept_for(engine)
+    kept.ensure_followed(engine)
+    hit = kept.get(ident)
+    if hit is not None:
+        return hit.document, hit.body
+
+    since = kept.generation
+    data = await _engine_get(engine, f"/containers/{quote(ident, safe='')}/json", {})
+    if data is None:
+        return None
+    document = orjson.loads(data)
+    body = render_json(document)
+    kept.keep(ident, document, body, since)
+    return document, body
+
+
+async def _engine_get(
+    engine: Engine, path: str, params: dict[str, Any]
+) -> bytes | None:
+    """The body of a GET that succeeded; None for anything else but a timeout."""
+    reader = asyncreads.reader_for(engine.endpoint, settings.DOCKER_READ_TIMEOUT)
+    if reader is None:
+        return None
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    target = f"/v{engine._version}{path}" + (f"?{query}" if query else "")
+    try:
+        status, body = await reader.get(target)
+    except (OSError, asyncio.IncompleteReadError, asyncreads.BodyTooLarge):
+        return None
+    return body if status == 200 else None
+
+
+# Users other than admins: the full path's decision, on a request thread.
+
+
+def _inspect_as_user(user: User, environment: Environment, ident: str) -> bytes:
+    document = access.check_inspected(user, environment, "container", ident, "view")
+    return render_json(service.inspect_for(user, environment, document))
+
+
+def _logs_as_user(
+    user: User, environment: Environment, ident: str, options: dict[str, Any]
+) -> bytes:
+    document = access.check_inspected(user, environment, "container", ident, "view")
+    target = access.engine_id_of("container", document)
+    return render_json(service.container_logs(environment, target, **options))
+
+
+async def _on_request_thread(
+    function: Callable[..., bytes], *args: Any
+) -> bytes | None:
+    """Run ``function`` as a view runs; None if it raised (Django then answers)."""
+    from dockpilot import handler  # it imports this module
+
+    thread = handler.take_thread()
+    try:
+        future = thread.submit(_as_a_request, function, args)
+        return await asyncio.wrap_future(future)
+    except APIException:
+        return None  # refused or not found: the full path says so, worded alike
+    except Exception:
+        logger.exception("quick read failed; the full path answers instead")
+        return None
+    finally:
+        handler.give_back_thread(thread)
+
+
+def _as_a_request(function: Callable[..., bytes], args: tuple[Any, ...]) -> bytes:
+    # As Django does around each request: drop a database connection that
+    # broke or outlived CONN_MAX_AGE, before and after.
+    close_old_connections()
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()
+
+
+# Answers --------------------------------------------------------------------
+
+
+async def _send(
+    request: _Request, send: Send, status: int, body: bytes, inspect: bool
+) -> None:
+    headers = _headers(request, _ALLOW_INSPECT if inspect else _ALLOW_LOGS)
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(request: _Request, send: Send, error: PortalError) -> bool:
+    body = render_json(error_body(error))
+    headers = _headers(request, None)
+    headers.append((b"content-length", str(len(body)).encode()))
+    start = {"type": "http.response.start", "status": error.status_code}
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return True
+
+
+def _headers(request: _Request, allow: bytes | None) -> list[tuple[bytes, bytes]]:
+    """The headers Django's middleware and DRF put on an API answer."""
+    request_id = middleware.request_id_for(request.header(b"x-request-id"))
+    language = _language(request)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"x-frame-options", settings.X_FRAME_OPTIONS.encode()),
+        (b"vary", b"Accept-Language"),
+        (b"content-language", language.encode()),
+        (b"x-request-id", request_id.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", settings.SECURE_REFERRER_POLICY.encode()),
+        (b"cross-origin-opener-policy", _COOP),
+    ]
+    if allow is not None:
+        headers.append((b"allow", allow))
+    return headers
+
+
+_COOP = str(settings.SECURE_CROSS_ORIGIN_OPENER_POLICY).encode()
+
+
+def _language(request: _Request) -> str:
+    # LocaleMiddleware's choice: the language cookie, else Accept-Language.
+    cookies = request.header(b"cookie")
+    meta = {"HTTP_ACCEPT_LANGUAGE": request.header(b"accept-language")}
+    fake = SimpleNamespace(COOKIES=_cookies(cookies), META=meta)
+    return str(translation.get_language_from_request(fake))  # type: ignore[arg-type]
+
+
+def _cookies(header: str) -> dict[str, str]:
+    from django.http.cookie import parse_cookie
+
+    return parse_cookie(header) if header else {}

@@ -1,0 +1,400 @@
+"""Container reads answered before Django (apps/containers/quickreads.py).
+
+Each request goes through the portal's ASGI handler, as Daphne sends it.
+The quick path must give the answer the full path gives, or leave the
+request to the full path: these tests compare the two and check which one
+answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import docker
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from apps.accounts.models import Role
+from apps.containers import documentcache
+from dockpilot import handler
+from dockpilot.handler import PortalASGIHandler
+from tests.conftest import PASSWORD, client_for, make_user, own
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Headers that differ between any two answers.
+_PER_ANSWER = {b"x-request-id", b"content-length"}
+
+
+class Portal:
+    """The ASGI application, with a record of which path answered each request."""
+
+    def __init__(self) -> None:
+        self.app = PortalASGIHandler()
+        self.quick: list[bool] = []
+        respond = self.app._quick_reads
+
+        async def spy(scope: dict[str, Any], send: Any) -> bool:
+            answered = await respond(scope, send)
+            self.quick.append(answered)
+            return answered
+
+        self.app._quick_reads = spy
+
+    async def get(
+        self, path: str, token: str, query: str = "", **headers: str
+    ) -> tuple[int, dict[bytes, bytes], bytes]:
+        head = [
+            (b"host", b"127.0.0.1:8000"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ]
+        head += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+        return await self.call("GET", path, query, head)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes = b"",
+    ) -> tuple[int, dict[bytes, bytes], bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000),
+        }
+        sent: list[dict[str, Any]] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        never = asyncio.get_running_loop().create_future()
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else await never
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        headers = {name.lower(): value for name, value in sent[0]["headers"]}
+        return sent[0]["status"], headers, body
+
+
+@pytest.fixture(autouse=True)
+def _no_idle_threads() -> Iterator[None]:
+    yield
+    for thread in handler._idle:
+        thread.shutdown(wait=False)
+    handler._idle.clear()
+
+
+def token_of(user: Any) -> str:
+    return client_for(user)._credentials["HTTP_AUTHORIZATION"].split()[1]
+
+
+def run(scenario: Any) -> Any:
+    return asyncio.run(scenario)
+
+
+async def full_and_quick(
+    portal: Portal, path: str, token: str, query: str = "", **headers: str
+) -> tuple[Any, Any]:
+    """The full path's answer (it fills the caches), then the quick path's."""
+    with override_settings(QUICK_READS=False):
+        full = await portal.get(path, token, query, **headers)
+    portal.quick.clear()
+    quick = await portal.get(path, token, query, **headers)
+    return full, quick
+
+
+def assert_same(full: Any, quick: Any) -> None:
+    status, headers, body = full
+    assert quick[0] == status
+    assert quick[2] == body
+    keep = {k: v for k, v in headers.items() if k not in _PER_ANSWER}
+    assert {k: v for k, v in quick[1].items() if k not in _PER_ANSWER} == keep
+
+
+def test_an_admin_inspect_is_answered_quickly_and_as_the_full_path_does(
+    admin_user, make_container, unique_name
+):
+    ident = make_container(unique_name, environment=["PASSWORD=hunter2"])
+    portal = Portal()
+    path = f"/api/v1/containers/{unique_name}/"
+
+    full, quick = run(full_and_quick(portal, path, token_of(admin_user)))
+
+    assert full[0] == 200
+    assert_same(full, quick)
+    assert portal.quick == [True]
+    assert b"hunter2" in quick[2] and ident.encode() in quick[2]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "tail=2", "tail=0", "timestamps=true&tail=5", "stdout=0", "stderr=false"],
+)
+def test_an_admin_log_read_matches_the_full_path(
+    admin_user, make_container, unique_name, query
+):
+    make_container(
+        unique_name,
+        command=["sh", "-c", "echo one; echo two >&2; printf 'caf\\xc3\\n'; sleep 300"],
+    )
+    time.sleep(0.5)
+    portal = Portal()
+    path = f"/api/v1/containers/{unique_name}/logs/"
+
+    full, quick = run(full_and_quick(portal, path, token_of(admin_user), query))
+
+    assert full[0] == 200
+    assert_same(full, quick)
+    assert portal.quick == [True]
+
+
+def test_a_viewer_sees_masked_values_on_the_quick_path_too(
+    viewer_user, make_container, unique_name
+):
+    ident = make_container(unique_name, environment=["PASSWORD=hunter2"])
+    own(viewer_user, "container", ident)
+    portal = Portal()
+    token = token_of(viewer_user)
+
+    full, quick = run(full_and_quick(portal, f"/api/v1/containers/{ident}/", token))
+
+    assert full[0] == 200
+    assert_same(full, quick)
+    assert portal.quick == [True]
+    assert b"hunter2" not in quick[2] and b"PASSWORD=***" in quick[2]
+
+
+def test_a_container_a_user_may_not_see_is_left_to_the_full_path(
+    viewer_user, make_container, unique_name
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(viewer_user)
+
+    async def scenario() -> list[Any]:
+        return [
+            await portal.get(f"/api/v1/containers/{unique_name}/", token),
+            await portal.get(f"/api/v1/containers/{unique_name}/logs/", token),
+        ]
+
+    answers = run(scenario())
+
+    assert [status for status, _h, _b in answers] == [404, 404]
+    assert portal.quick == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("tail=abc", 400),
+        ("tail=20000", 400),
+        ("stdout=0&stderr=0", 400),
+        ("tail=1&tail=2", 200),
+        ("since=yesterday", 400),
+        ("follow=1", 200),
+    ],
+)
+def test_log_queries_the_quick_path_does_not_read_alike_go_to_the_full_path(
+    admin_user, make_container, unique_name, query, status
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/logs/"
+
+    async def scenario() -> Any:
+        await portal.get(path, token)  # fills the caches
+        return await portal.get(path, token, query)
+
+    answer = run(scenario())
+
+    assert answer[0] == status
+    assert portal.quick == [False, False]
+
+
+def test_what_the_quick_path_does_not_know_goes_to_the_full_path(
+    admin_user, make_container, unique_name
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/"
+
+    async def scenario() -> list[int]:
+        await portal.get(path, token)  # fills the caches
+        statuses = [
+            (await portal.get(path, token + "x"))[0],  # a token never checked
+            (await portal.get(path, "dpt_0000000a_" + "a" * 43))[0],
+            (await portal.get(path, token, host="evil.example"))[0],
+            (await portal.get(path, token, "environment=nowhere"))[0],
+            (await portal.get(path.replace(unique_name, "dpt-no-such"), token))[0],
+        ]
+        return statuses
+
+    statuses = run(scenario())
+
+    assert statuses == [401, 401, 400, 404, 404]
+    assert portal.quick == [False] * 6
+
+
+def test_a_deactivated_user_is_refused_at_once(admin_user, make_container, unique_name):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/"
+
+    async def scenario() -> int:
+        await portal.get(path, token)
+        await portal.get(path, token)
+        admin_user.is_active = False
+        await asyncio.to_thread(admin_user.save)
+        return (await portal.get(path, token))[0]
+
+    assert run(scenario()) == 401
+    assert portal.quick == [False, True, False]
+
+
+def test_a_personal_token_is_served_by_the_full_path(
+    admin_user, make_container, unique_name
+):
+    make_container(unique_name)
+    expires = (timezone.now() + timedelta(days=1)).isoformat()
+    body = {
+        "name": "script",
+        "scopes": "read",
+        "password": PASSWORD,
+        "expires_at": expires,
+    }
+    created = client_for(admin_user).post("/api/v1/auth/tokens/", body, format="json")
+    assert created.status_code == 201, created.content
+    raw = created.json()["token"]
+    portal = Portal()
+
+    async def scenario() -> list[int]:
+        path = f"/api/v1/containers/{unique_name}/"
+        return [(await portal.get(path, raw))[0] for _ in range(2)]
+
+    assert run(scenario()) == [200, 200]
+    assert portal.quick == [False, False]
+
+
+def test_a_kept_document_is_dropped_when_the_engine_says_the_container_changed(
+    admin_user, make_container, unique_name, docker_client
+):
+    ident = make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/"
+
+    async def state() -> str:
+        status, _headers, body = await portal.get(path, token)
+        assert status == 200
+        import orjson
+
+        return str(orjson.loads(body)["State"]["Status"])
+
+    async def scenario() -> tuple[str, str, float]:
+        await state()  # full path
+        await state()  # quick: starts following the engine's events
+        await following()
+        first = await state()
+        await state()  # kept now
+        await asyncio.to_thread(docker_client.api.pause, ident)
+        began = time.monotonic()
+        seen = await state()
+        # The event arrives a moment after the engine's answer; the document
+        # kept for KEEP_SECONDS must not be what is shown until then.
+        while seen != "paused" and time.monotonic() - began < 1.0:
+            await asyncio.sleep(0.01)
+            seen = await state()
+        return first, seen, time.monotonic() - began
+
+    try:
+        first, seen, took = run(scenario())
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            docker_client.api.unpause(ident)
+
+    assert (first, seen) == ("running", "paused")
+    assert took < documentcache.KEEP_SECONDS / 2
+
+
+async def following() -> None:
+    # The quick path starts following the engine's events on first use.
+    for _ in range(200):
+        if any(kept.following for kept in documentcache._kept.values()):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the engine's events were never followed")
+
+
+def test_a_change_made_through_the_portal_shows_in_the_next_quick_read(
+    admin_user, make_container, unique_name
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/"
+    auth = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"authorization", f"Bearer {token}".encode()),
+        (b"content-type", b"application/json"),
+    ]
+
+    async def scenario() -> tuple[int, bytes]:
+        await portal.get(path, token)
+        await portal.get(path, token)
+        await following()
+        await portal.get(path, token)
+        await portal.get(path, token)  # kept
+        body = b'{"timeout": 0}'
+        auth.append((b"content-length", str(len(body)).encode()))
+        stop = await portal.call("POST", f"{path}stop/", "", auth, body)
+        assert stop[0] == 200, stop
+        status, _headers, body = await portal.get(path, token)
+        return status, body
+
+    status, body = run(scenario())
+
+    import orjson
+
+    assert status == 200
+    assert orjson.loads(body)["State"]["Status"] == "exited"
+    assert portal.quick[-1] is True
+
+
+def test_an_operator_with_a_reset_password_is_left_to_the_full_path(
+    make_container, unique_name
+):
+    user = make_user("rita-reset", Role.ADMIN)
+    user.must_change_password = True
+    user.save()
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(user)
+
+    async def scenario() -> list[int]:
+        path = f"/api/v1/containers/{unique_name}/"
+        return [(await portal.get(path, token))[0] for _ in range(2)]
+
+    assert run(scenario()) == [403, 403]
+    assert portal.quick == [False, False]
