@@ -257,7 +257,7 @@ def free_port() -> int:
 
 
 def portal_environment(
-    data_dir: Path, socket_path: str, password_file: Path
+    data_dir: Path, socket_path: str, password_file: Path, full_path: bool = False
 ) -> dict[str, str]:
     # The embedded default (SQLite in a fresh data directory, no Redis):
     # DOCKPILOT_* settings of the shell running the bench do not leak in.
@@ -276,6 +276,9 @@ def portal_environment(
             # large buffers in mappings of their own, keep RSS down.
             "MALLOC_ARENA_MAX": "2",
             "MALLOC_MMAP_THRESHOLD_": "131072",
+            # --full-path: every request through Django, none answered
+            # before it (apps/containers/quickreads.py).
+            "DOCKPILOT_QUICK_READS": "false" if full_path else "true",
         }
     )
     return env
@@ -288,13 +291,13 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start_portal(work_dir: Path, socket_path: str) -> Portal:
+def start_portal(work_dir: Path, socket_path: str, full_path: bool = False) -> Portal:
     data_dir = work_dir / "data"
     password = secrets.token_urlsafe(18)
     password_file = work_dir / "admin_password"
     password_file.write_text(password)
     password_file.chmod(0o600)
-    env = portal_environment(data_dir, socket_path, password_file)
+    env = portal_environment(data_dir, socket_path, password_file, full_path)
 
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -583,7 +586,8 @@ def print_table(report: dict[str, Any]) -> None:
         f"(API {machine['api_version']}), {machine['cpus']} CPUs, "
         f"load {machine['loadavg_start']} -> {machine['loadavg_end']}, "
         f"containers not ours on the engine: {machine['other_containers_start']} "
-        f"at start, {machine['other_containers_end']} at end"
+        f"at start, {machine['other_containers_end']} at end; quick reads "
+        f"{'on' if machine['quick_reads'] else 'off (--full-path)'}"
     )
     head = (
         f"{'request':<9} {'n':>4} {'raw med':>9} {'raw p90':>9} "
@@ -657,6 +661,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="list only this run's idle containers on both sides (a label "
         "filter), so other people's containers do not change the list",
+    )
+    parser.add_argument(
+        "--full-path",
+        action="store_true",
+        help="run the portal with DOCKPILOT_QUICK_READS=false: every request "
+        "through Django, as before the quick reads",
     )
     parser.add_argument("--json", metavar="PATH", help="write the figures here")
     args = parser.parse_args(argv)
@@ -739,9 +749,10 @@ def bench(
         "cpus": os.cpu_count(),
         "loadavg_start": load_average(),
         "other_containers_start": count_others(client, run_id),
+        "quick_reads": not args.full_path,
     }
     log_id = prepare_engine(client, run_id, args)
-    portal = start_portal(work_dir, socket_path)
+    portal = start_portal(work_dir, socket_path, args.full_path)
     try:
         health = wait_for_health(portal, timeout=60)
         raw = Side("raw", UnixHTTPConnection(socket_path))

@@ -275,7 +275,10 @@ def _logs_as_user(
 ) -> bytes:
     document = access.check_inspected(user, environment, "container", ident, "view")
     target = access.engine_id_of("container", document)
-    return render_json(service.container_logs(environment, target, **options))
+    answer = service.container_logs(
+        environment, target, since=None, until=None, **options
+    )
+    return render_json(answer)
 
 
 async def _on_request_thread(

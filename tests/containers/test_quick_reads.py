@@ -183,6 +183,24 @@ def test_a_viewer_sees_masked_values_on_the_quick_path_too(
     assert b"hunter2" not in quick[2] and b"PASSWORD=***" in quick[2]
 
 
+def test_an_operator_reads_the_log_of_their_container_on_the_quick_path(
+    operator_user, make_container, unique_name
+):
+    ident = make_container(
+        unique_name, command=["sh", "-c", "echo mine; sleep 300"], owner=operator_user
+    )
+    time.sleep(0.5)
+    portal = Portal()
+    path = f"/api/v1/containers/{ident}/logs/"
+
+    full, quick = run(full_and_quick(portal, path, token_of(operator_user), "tail=5"))
+
+    assert full[0] == 200
+    assert_same(full, quick)
+    assert portal.quick == [True]
+    assert b'"text":"mine"' in quick[2]
+
+
 def test_a_container_a_user_may_not_see_is_left_to_the_full_path(
     viewer_user, make_container, unique_name
 ):
