@@ -257,7 +257,9 @@ async def _engine_get(
     target = f"/v{engine._version}{path}" + (f"?{query}" if query else "")
     try:
         status, body = await reader.get(target)
-    except (OSError, asyncio.IncompleteReadError, asyncreads.BodyTooLarge):
+    except TimeoutError:
+        raise  # an OSError too, but answered here: see respond
+    except (OSError, asyncio.IncompleteReadError, ValueError, asyncreads.BodyTooLarge):
         return None
     return body if status == 200 else None
 

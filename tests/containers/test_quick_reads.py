@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -416,3 +417,68 @@ def test_an_operator_with_a_reset_password_is_left_to_the_full_path(
 
     assert run(scenario()) == [403, 403]
     assert portal.quick == [False, False]
+
+
+def test_with_the_engine_stopped_the_full_path_says_503_and_reads_recover(
+    admin_user, make_container, unique_name, relay, relayed_default
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/"
+
+    async def scenario() -> list[tuple[int, float]]:
+        seen = []
+        for step in ("warm", "quick", "stop", "again", "start", "back"):
+            if step == "stop":
+                relay.stop()
+                continue
+            if step == "start":
+                relay.start()
+                continue
+            began = time.monotonic()
+            status, _headers, body = await portal.get(path, token)
+            seen.append((status, time.monotonic() - began))
+            if status == 503:
+                assert b'"engine_unavailable"' in body
+        return seen
+
+    seen = run(scenario())
+
+    assert [status for status, _took in seen] == [200, 200, 503, 200]
+    assert all(took < 10 for _status, took in seen)
+    # Down, the quick path has nothing to answer with: the full path says
+    # why. Back, the quick path answers again on a new connection.
+    assert portal.quick == [False, True, False, True]
+
+
+def test_an_engine_that_stops_answering_gets_one_503_not_two_timeouts(
+    admin_user, make_container, unique_name, relay, relayed_default, tmp_path
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/logs/"
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+
+    async def scenario() -> tuple[int, bytes, float]:
+        await portal.get(path, token)
+        await portal.get(path, token)  # quick: its connection is kept
+        relay.stop(keep_file=False)
+        # Something listens where the engine was, and never answers.
+        silent.bind(str(relay.path))
+        silent.listen(8)
+        began = time.monotonic()
+        status, _headers, body = await portal.get(path, token)
+        return status, body, time.monotonic() - began
+
+    with override_settings(DOCKER_READ_TIMEOUT=2):
+        try:
+            status, body, took = run(scenario())
+        finally:
+            silent.close()
+
+    assert status == 503 and b'"engine_unavailable"' in body
+    assert b"timed out" in body
+    assert portal.quick[-1] is True
+    assert took < 4
