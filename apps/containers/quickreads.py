@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -42,17 +43,21 @@ from urllib.parse import parse_qsl, quote
 
 import orjson
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from rest_framework.exceptions import APIException
 from rest_framework.fields import BooleanField
+from rest_framework.request import Request
 
 from apps.accounts import access
 from apps.accounts.authentication import known_bearer_user
 from apps.accounts.models import User
+from apps.compose.services.masking import hide_in_list
 from dockpilot import middleware
 from dockpilot.errors import PortalError, error_body
+from dockpilot.pagination import Pagination
 from dockpilot.renderers import render_json
 
 from . import asyncreads, documentcache
@@ -70,6 +75,7 @@ _LOGS = re.compile(rf"^/api/v1/containers/{_NAME}/logs/$")
 # The Allow header the full path sends on each route.
 _ALLOW_INSPECT = b"GET, DELETE, HEAD, OPTIONS"
 _ALLOW_LOGS = b"GET, HEAD, OPTIONS"
+_ALLOW_LIST = b"GET, POST, HEAD, OPTIONS"
 
 _TRUE = {str(value) for value in BooleanField.TRUE_VALUES}
 _FALSE = {str(value) for value in BooleanField.FALSE_VALUES}
@@ -77,6 +83,7 @@ _TAIL = re.compile(r"^[0-9]{1,5}$")
 MAX_TAIL = 10_000
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[..., Awaitable[bytes | None]]
 
 
 class _Request:
@@ -111,13 +118,10 @@ async def respond(scope: dict[str, Any], send: Send) -> bool:
     """
     if not settings.QUICK_READS or scope.get("method") != "GET":
         return False
-    path = scope.get("path", "")
-    if match := _INSPECT.match(path):
-        handler = _inspect
-    elif match := _LOGS.match(path):
-        handler = _logs
-    else:
+    route = _route(scope.get("path", ""))
+    if route is None:
         return False
+    handler, ident, allow = route
 
     request = _Request(scope)
     user = _known_user(request)
@@ -132,13 +136,23 @@ async def respond(scope: dict[str, Any], send: Send) -> bool:
         return False
 
     try:
-        body = await handler(user, environment, match["ident"], query)
+        body = await handler(request, user, environment, ident, query)
     except TimeoutError as exc:
         return await _send_error(request, send, _unavailable(engine, exc))
     if body is None:
         return False
-    await _send(request, send, 200, body, handler is _inspect)
+    await _send(request, send, body, allow)
     return True
+
+
+def _route(path: str) -> tuple[Handler, str, bytes] | None:
+    if path == "/api/v1/containers/":
+        return _list, "", _ALLOW_LIST
+    if match := _INSPECT.match(path):
+        return _inspect, match["ident"], _ALLOW_INSPECT
+    if match := _LOGS.match(path):
+        return _logs, match["ident"], _ALLOW_LOGS
+    return None
 
 
 def _known_user(request: _Request) -> User | None:
@@ -162,7 +176,11 @@ def _allowed_host(request: _Request) -> bool:
 
 
 async def _inspect(
-    user: User, environment: Environment, ident: str, query: dict[str, str]
+    request: _Request,
+    user: User,
+    environment: Environment,
+    ident: str,
+    query: dict[str, str],
 ) -> bytes | None:
     if query:
         return None
@@ -179,7 +197,11 @@ async def _inspect(
 
 
 async def _logs(
-    user: User, environment: Environment, ident: str, query: dict[str, str]
+    request: _Request,
+    user: User,
+    environment: Environment,
+    ident: str,
+    query: dict[str, str],
 ) -> bytes | None:
     options = _logs_options(query)
     if options is None:
@@ -201,6 +223,53 @@ async def _logs(
         return None
     answer = service.logs_document(target, data, timestamps=options["timestamps"])
     return render_json(answer)
+
+
+async def _list(
+    request: _Request,
+    user: User,
+    environment: Environment,
+    ident: str,
+    query: dict[str, str],
+) -> bytes | None:
+    options = _list_options(query)
+    if options is None:
+        return None
+    if not access.is_admin(user):
+        mine = copy.copy(user)  # the kept user is shared: a thread gets its own
+        return await _on_request_thread(
+            _list_as_user, request.scope, mine, environment, options
+        )
+    engine = engine_for(environment)
+    params = service.list_params(all=options["all"])
+    data = await _engine_get(engine, "/containers/json", params)
+    if data is None:
+        return None
+    # Every entry shown, whole: an admin sees every container and may change
+    # every project (``visible_only`` and ``hide_in_list`` give them all).
+    return _page(request.scope, service.summaries_of(data))
+
+
+def _list_options(query: dict[str, str]) -> dict[str, Any] | None:
+    """``ListQuerySerializer``'s answer when only ``all`` is given; else None."""
+    options: dict[str, Any] = {"all": True}
+    for name, value in query.items():
+        if name == "all" and value in _TRUE | _FALSE:
+            options["all"] = value in _TRUE
+        elif name not in ("page", "page_size"):
+            return None  # a filter: the full path reads it
+    return options
+
+
+def _page(scope: dict[str, Any], items: list[dict[str, Any]]) -> bytes | None:
+    """The page the API's paginator gives, rendered; None when it refuses."""
+    drf_request = Request(ASGIRequest(scope, io.BytesIO()))
+    paginator = Pagination()
+    try:
+        page = paginator.paginate_queryset(items, drf_request)  # type: ignore[arg-type]
+    except APIException:
+        return None  # a page that does not exist: the full path says so
+    return render_json(paginator.get_paginated_response(page).data)
 
 
 def _logs_options(query: dict[str, str]) -> dict[str, Any] | None:
@@ -272,6 +341,18 @@ def _inspect_as_user(user: User, environment: Environment, ident: str) -> bytes:
     return render_json(service.inspect_for(user, environment, document))
 
 
+def _list_as_user(
+    scope: dict[str, Any],
+    user: User,
+    environment: Environment,
+    options: dict[str, Any],
+) -> bytes | None:
+    access.require_environment(user, environment, "view")
+    items = service.list_containers(environment, all=options["all"])
+    visible = access.filter_visible(user, environment, "container", items)
+    return _page(scope, hide_in_list(user, environment, visible))
+
+
 def _logs_as_user(
     user: User, environment: Environment, ident: str, options: dict[str, Any]
 ) -> bytes:
@@ -284,7 +365,7 @@ def _logs_as_user(
 
 
 async def _on_request_thread(
-    function: Callable[..., bytes], *args: Any
+    function: Callable[..., bytes | None], *args: Any
 ) -> bytes | None:
     """Run ``function`` as a view runs; None if it raised (Django then answers)."""
     from dockpilot import handler  # it imports this module
@@ -302,7 +383,9 @@ async def _on_request_thread(
         handler.give_back_thread(thread)
 
 
-def _as_a_request(function: Callable[..., bytes], args: tuple[Any, ...]) -> bytes:
+def _as_a_request(
+    function: Callable[..., bytes | None], args: tuple[Any, ...]
+) -> bytes | None:
     # As Django does around each request: drop a database connection that
     # broke or outlived CONN_MAX_AGE, before and after.
     close_old_connections()
@@ -315,12 +398,10 @@ def _as_a_request(function: Callable[..., bytes], args: tuple[Any, ...]) -> byte
 # Answers --------------------------------------------------------------------
 
 
-async def _send(
-    request: _Request, send: Send, status: int, body: bytes, inspect: bool
-) -> None:
-    headers = _headers(request, _ALLOW_INSPECT if inspect else _ALLOW_LOGS)
+async def _send(request: _Request, send: Send, body: bytes, allow: bytes) -> None:
+    headers = _headers(request, allow)
     headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

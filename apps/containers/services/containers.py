@@ -74,6 +74,26 @@ def shape_summary(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def list_params(
+    *,
+    all: bool = True,  # the engine's own parameter name
+    name: str | None = None,
+    status: str | None = None,
+    labels: list[str] | None = None,
+    image: str | None = None,
+) -> dict[str, Any]:
+    """The engine's query for a container list."""
+    return {
+        "all": "1" if all else "0",
+        **filters_param(name=name, status=status, label=labels, ancestor=image),
+    }
+
+
+def summaries_of(body: bytes) -> list[dict[str, Any]]:
+    """The list's entries from the engine's answer, as a person reads them."""
+    return [shape_summary(item) for item in decode_container_list(body)]
+
+
 def list_containers(
     environment: Environment,
     *,
@@ -84,12 +104,9 @@ def list_containers(
     image: str | None = None,
 ) -> list[dict[str, Any]]:
     """One engine call (never the SDK's model list, which inspects each one)."""
-    params: dict[str, Any] = {
-        "all": "1" if all else "0",
-        **filters_param(name=name, status=status, label=labels, ancestor=image),
-    }
+    params = list_params(all=all, name=name, status=status, labels=labels, image=image)
     body = engine_for(environment).get_bytes("/containers/json", params=params)
-    return [shape_summary(item) for item in decode_container_list(body)]
+    return summaries_of(body)
 
 
 def _mask_env(document: dict[str, Any]) -> dict[str, Any]:
