@@ -1,17 +1,20 @@
-"""Container inspects and log reads answered before Django, when nothing is unknown.
+"""Container reads answered before Django, when nothing they need is unknown.
 
-Pages poll these two reads and scripts loop over them. Through Django and
-DRF an authenticated read spends about 2 ms of the web process's time
-(middleware, DRF's request, routing, a hand-off to a request thread)
-before the engine is even asked, which answers an inspect in 0.4 ms. So
-``respond`` answers ``GET /api/v1/containers/<id>/`` and
+Pages poll the container list, a container's inspect and its log, and
+scripts loop over them. Through Django and DRF an authenticated read
+spends about 2 ms of the web process's time (middleware, DRF's request,
+routing, a hand-off to a request thread) before the engine is even asked,
+which answers an inspect in 0.4 ms. So ``respond`` answers
+``GET /api/v1/containers/``, ``GET /api/v1/containers/<id>/`` and
 ``GET /api/v1/containers/<id>/logs/`` itself, on the event loop, when
 everything the answer depends on is already known in this process:
 
 - the request's JWT and its user passed every check of the full
   authentication in the last seconds (``authentication.known_bearer_user``);
 - its environment row is cached and its engine is on a local socket;
-- its query holds only parameters read here, each one valid.
+- its query holds only parameters read here, each one valid (the list's
+  filters are left to the full path; its pages come from the API's own
+  paginator).
 
 The access decision is the full path's. An admin's needs no query: admins
 see every container in every environment, whole. Anyone else's is taken
@@ -112,7 +115,7 @@ class _Request:
 
 
 async def respond(scope: dict[str, Any], send: Send) -> bool:
-    """Answer a container inspect or log read if all it needs is known.
+    """Answer a container list, inspect or log read if all it needs is known.
 
     Returns False, having sent nothing, when Django must answer instead.
     """
