@@ -13,7 +13,7 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, transaction
 
 from .models import Role, User
 
@@ -83,7 +83,16 @@ def prepare_first_run() -> None:
         return
 
     if settings.ADMIN_PASSWORD:
-        create_admin(settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD)
+        try:
+            with transaction.atomic():
+                create_admin(settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD)
+        except IntegrityError:
+            # Another process (a second web replica started at the same
+            # moment) created it first: the same admin, from the same setting.
+            logger.info(
+                "admin %r was created by another process", settings.ADMIN_USERNAME
+            )
+            return
         logger.info(
             "created admin %r from DOCKPILOT_ADMIN_PASSWORD", settings.ADMIN_USERNAME
         )

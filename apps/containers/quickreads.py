@@ -59,7 +59,7 @@ from apps.accounts.authentication import known_bearer_user
 from apps.accounts.models import User
 from apps.compose.services.masking import hide_in_list
 from dockpilot import middleware
-from dockpilot.errors import PortalError, error_body
+from dockpilot.errors import EngineUnavailable, PortalError, error_body
 from dockpilot.pagination import Pagination
 from dockpilot.renderers import render_json
 
@@ -135,13 +135,15 @@ async def respond(scope: dict[str, Any], send: Send) -> bool:
     if environment is None:
         return False
     engine = engine_for(environment)
-    if engine._version is None or not _allowed_host(request):
+    if engine._version is None or not _plain_json_request(request):
         return False
 
     try:
         body = await handler(request, user, environment, ident, query)
     except TimeoutError as exc:
-        return await _send_error(request, send, _unavailable(engine, exc))
+        return await _send_error(request, send, _unavailable(engine, exc), allow)
+    except EngineUnavailable as exc:
+        return await _send_error(request, send, exc, allow)
     if body is None:
         return False
     await _send(request, send, body, allow)
@@ -159,9 +161,9 @@ def _route(path: str) -> tuple[Handler, str, bytes] | None:
 
 
 def _known_user(request: _Request) -> User | None:
-    # A second Authorization header, or a session cookie next to the token,
-    # is for the full path to sort out.
-    if request.repeated:
+    # A repeated header, or cookies next to the token (the session then
+    # adds its own headers), are for the full path to sort out.
+    if request.repeated or b"cookie" in request.headers:
         return None
     authorization = request.headers.get(b"authorization")
     if not authorization:
@@ -169,10 +171,24 @@ def _known_user(request: _Request) -> User | None:
     return known_bearer_user(authorization)
 
 
-def _allowed_host(request: _Request) -> bool:
-    # Django answers 400 to a Host outside ALLOWED_HOSTS; so does the full path.
+def _plain_json_request(request: _Request) -> bool:
+    """Whether the full path would answer this request with plain JSON.
+
+    Not when it would refuse the Host (400), redirect to HTTPS (301), or
+    negotiate another media type or JSON with parameters (406, or another
+    Content-Type).
+    """
     domain, _port = split_domain_port(request.header(b"host"))
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return False
+    if settings.SECURE_SSL_REDIRECT and not _is_secure(request):
+        return False
+    return request.header(b"accept").strip() in _PLAIN_ACCEPT
+
+
+# Accept headers DRF answers with plain application/json (no header at all
+# is what scripts send most; curl and most HTTP libraries send */*).
+_PLAIN_ACCEPT = {"", "*/*", "application/json"}
 
 
 # The reads ------------------------------------------------------------------
@@ -377,6 +393,8 @@ async def _on_request_thread(
     try:
         future = thread.submit(_as_a_request, function, args)
         return await asyncio.wrap_future(future)
+    except EngineUnavailable:
+        raise  # answered as is: the full path would only wait for it again
     except APIException:
         return None  # refused or not found: the full path says so, worded alike
     except Exception:
@@ -408,9 +426,11 @@ async def _send(request: _Request, send: Send, body: bytes, allow: bytes) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(request: _Request, send: Send, error: PortalError) -> bool:
+async def _send_error(
+    request: _Request, send: Send, error: PortalError, allow: bytes
+) -> bool:
     body = render_json(error_body(error))
-    headers = _headers(request, None)
+    headers = _headers(request, allow)
     headers.append((b"content-length", str(len(body)).encode()))
     start = {"type": "http.response.start", "status": error.status_code}
     await send({**start, "headers": headers})
@@ -419,25 +439,57 @@ async def _send_error(request: _Request, send: Send, error: PortalError) -> bool
 
 
 def _headers(request: _Request, allow: bytes | None) -> list[tuple[bytes, bytes]]:
-    """The headers Django's middleware and DRF put on an API answer."""
+    """The headers Django's middleware and DRF put on an API answer.
+
+    As set by RequestIdMiddleware, LocaleMiddleware, XFrameOptionsMiddleware
+    and SecurityMiddleware (each from the same settings), and DRF's Allow.
+    The tests compare them with the full path's, under dev and prod settings.
+    """
     request_id = middleware.request_id_for(request.header(b"x-request-id"))
-    language = _language(request)
     headers = [
         (b"content-type", b"application/json"),
-        (b"x-frame-options", settings.X_FRAME_OPTIONS.encode()),
+        (b"x-frame-options", str(settings.X_FRAME_OPTIONS).upper().encode()),
         (b"vary", b"Accept-Language"),
-        (b"content-language", language.encode()),
+        (b"content-language", _language(request).encode()),
         (b"x-request-id", request_id.encode()),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", settings.SECURE_REFERRER_POLICY.encode()),
-        (b"cross-origin-opener-policy", _COOP),
     ]
+    if settings.SECURE_HSTS_SECONDS and _is_secure(request):
+        headers.append((b"strict-transport-security", _hsts()))
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        policy = settings.SECURE_REFERRER_POLICY
+        if not isinstance(policy, str):
+            policy = ",".join(policy)
+        headers.append((b"referrer-policy", policy.encode()))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        coop = str(settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)
+        headers.append((b"cross-origin-opener-policy", coop.encode()))
     if allow is not None:
         headers.append((b"allow", allow))
     return headers
 
 
-_COOP = str(settings.SECURE_CROSS_ORIGIN_OPENER_POLICY).encode()
+def _hsts() -> bytes:
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return value.encode()
+
+
+def _is_secure(request: _Request) -> bool:
+    """``HttpRequest.is_secure()``: the proxy's header when one is configured."""
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_header:
+        meta_name, secure_value = proxy_header
+        for name, value in request.headers.items():
+            meta = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+            if meta == meta_name:
+                scheme = value.decode("latin-1").split(",", 1)[0].strip()
+                return bool(scheme == secure_value)
+    return bool(request.scope.get("scheme") == "https")
 
 
 def _language(request: _Request) -> str:

@@ -233,6 +233,20 @@ def test_admin_password_setting_is_ignored_once_users_exist(settings):
     assert not User.objects.filter(username="ops").exists()
 
 
+def test_two_portals_starting_at_once_create_the_admin_once(settings, monkeypatch):
+    # The other process created the admin after this one found no user.
+    from apps.accounts import setup
+
+    make_user("ops", Role.ADMIN)
+    monkeypatch.setattr(setup, "setup_needed", lambda: True)
+    settings.ADMIN_USERNAME = "ops"
+    settings.ADMIN_PASSWORD = PASSWORD
+
+    prepare_first_run()
+
+    assert User.objects.filter(username="ops").count() == 1
+
+
 def test_createsuperuser_noinput_makes_an_admin(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
 

@@ -25,7 +25,7 @@ from apps.accounts.models import Role
 from apps.containers import documentcache
 from dockpilot import handler
 from dockpilot.handler import PortalASGIHandler
-from tests.conftest import PASSWORD, client_for, make_user, own
+from tests.conftest import PASSWORD, client_for, grant_environment, make_user, own
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -545,3 +545,94 @@ def test_list_filters_and_odd_pages_go_to_the_full_path(admin_user, query):
 
     assert status in (200, 400, 404)
     assert portal.quick == [False, False]
+
+
+PRODUCTION_TLS = {
+    "SECURE_SSL_REDIRECT": True,
+    "SECURE_HSTS_SECONDS": 3600,
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+    "SECURE_HSTS_PRELOAD": True,
+    "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+}
+
+
+def test_behind_a_tls_proxy_the_quick_answer_carries_hsts_and_plain_http_is_redirected(
+    admin_user, make_container, unique_name
+):
+    make_container(unique_name, environment=["PASSWORD=hunter2"])
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/"
+
+    with override_settings(**PRODUCTION_TLS):
+        portal = Portal()  # the middleware reads these settings when loaded
+
+        async def scenario() -> tuple[Any, Any, Any]:
+            full, quick = await full_and_quick(
+                portal, path, token, x_forwarded_proto="https"
+            )
+            plain = await portal.get(path, token)
+            return full, quick, plain
+
+        full, quick, plain = run(scenario())
+
+    assert full[0] == 200 and b"strict-transport-security" in full[1]
+    assert_same(full, quick)
+    assert plain[0] == 301 and b"hunter2" not in plain[2]
+    assert portal.quick == [True, False]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"accept": "text/html"},
+        {"accept": "application/json; indent=4"},
+        {"cookie": "sessionid=abc"},
+    ],
+)
+def test_requests_the_full_path_answers_otherwise_go_to_it(
+    admin_user, make_container, unique_name, headers
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/"
+
+    async def scenario() -> Any:
+        await portal.get(path, token)
+        return await portal.get(path, token, **headers)
+
+    answer = run(scenario())
+
+    assert answer[0] in (200, 406)
+    assert portal.quick == [False, False]
+
+
+def test_a_viewer_waits_for_a_silent_engine_once_not_twice(
+    operator_user, make_container, unique_name, relay, relayed_default
+):
+    grant_environment(operator_user, ("view",), relayed_default)
+    ident = make_container(unique_name, owner=operator_user)
+    portal = Portal()
+    token = token_of(operator_user)
+    path = f"/api/v1/containers/{ident}/"
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+
+    async def scenario() -> tuple[int, bytes, float]:
+        assert (await portal.get(path, token))[0] == 200
+        assert (await portal.get(path, token))[0] == 200
+        relay.stop()
+        silent.bind(str(relay.path))
+        silent.listen(8)
+        began = time.monotonic()
+        status, _headers, body = await portal.get(path, token)
+        return status, body, time.monotonic() - began
+
+    with override_settings(DOCKER_READ_TIMEOUT=2):
+        try:
+            status, body, took = run(scenario())
+        finally:
+            silent.close()
+
+    assert status == 503 and b'"engine_unavailable"' in body
+    assert portal.quick == [False, True, True]
+    assert took < 4
