@@ -11,7 +11,10 @@ engine's JSON would give, holding only the declared keys, so that
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypedDict
 
 import msgspec
@@ -47,6 +50,26 @@ class ContainerEntry(TypedDict, total=False):
 
 
 _DECODER = msgspec.json.Decoder(list[ContainerEntry])
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a large list is decoded and shaped.
+
+    A list of 1,000 containers makes some 30,000 dicts, lists and strings,
+    none of them in a cycle: reference counting frees them all. Made with
+    the collector on, they set off dozens of collections that find nothing,
+    and now and then a full one, which in the web process (over 100,000
+    objects) takes tens of milliseconds: measured, one in ten list requests
+    paid about 65 ms. Paused, they are made and freed between collections.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def decode_container_list(body: bytes) -> list[dict[str, Any]]:

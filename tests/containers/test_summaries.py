@@ -53,3 +53,22 @@ def test_an_entry_of_another_shape_is_decoded_whole_rather_than_refused():
     (entry,) = decode_container_list(orjson.dumps([odd]))
 
     assert entry["Created"] == "yesterday" and entry["Names"] == ["/odd"]
+
+
+def test_the_collector_is_paused_only_while_a_list_is_shaped():
+    import gc
+
+    from apps.containers.summaries import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

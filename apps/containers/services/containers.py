@@ -22,7 +22,7 @@ from ..logs import parse_logs
 from ..models import Environment
 from ..specs import container_create_kwargs
 from ..stats import summarize
-from ..summaries import decode_container_list
+from ..summaries import collector_paused, decode_container_list
 
 logger = logging.getLogger("dockpilot.containers.services.containers")
 
@@ -91,7 +91,8 @@ def list_params(
 
 def summaries_of(body: bytes) -> list[dict[str, Any]]:
     """The list's entries from the engine's answer, as a person reads them."""
-    return [shape_summary(item) for item in decode_container_list(body)]
+    with collector_paused():
+        return [shape_summary(item) for item in decode_container_list(body)]
 
 
 def list_containers(
