@@ -40,6 +40,7 @@ import io
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -139,7 +140,7 @@ async def respond(scope: dict[str, Any], send: Send) -> bool:
         return False
 
     try:
-        body = await handler(request, user, environment, ident, query)
+        body = await handler(_Read(request, user, environment, ident, query))
     except TimeoutError as exc:
         return await _send_error(request, send, _unavailable(engine, exc), allow)
     except EngineUnavailable as exc:
@@ -194,47 +195,48 @@ _PLAIN_ACCEPT = {"", "*/*", "application/json"}
 # The reads ------------------------------------------------------------------
 
 
-async def _inspect(
-    request: _Request,
-    user: User,
-    environment: Environment,
-    ident: str,
-    query: dict[str, str],
-) -> bytes | None:
-    if query:
+@dataclass
+class _Read:
+    """One request the quick path may answer, and what it knows of it."""
+
+    request: _Request
+    user: User
+    environment: Environment
+    ident: str
+    query: dict[str, str]
+
+    async def as_user(
+        self, function: Callable[..., bytes | None], *args: Any
+    ) -> bytes | None:
+        """``function(user, environment, *args)`` on a request thread."""
+        mine = copy.copy(self.user)  # the kept user is shared: a thread gets its own
+        return await _on_request_thread(function, mine, self.environment, *args)
+
+
+async def _inspect(read: _Read) -> bytes | None:
+    if read.query:
         return None
-    if not access.is_admin(user):
-        mine = copy.copy(user)  # the kept user is shared: a thread gets its own
-        return await _on_request_thread(_inspect_as_user, mine, environment, ident)
-    engine = engine_for(environment)
-    read = await _document(engine, ident)
-    if read is None:
+    if not access.is_admin(read.user):
+        return await read.as_user(_inspect_as_user, read.ident)
+    found = await _document(engine_for(read.environment), read.ident)
+    if found is None:
         return None
     # An admin may change every container: the document is shown whole, as
     # ``service.inspect_for`` shows it to them.
-    return read[1]
+    return found[1]
 
 
-async def _logs(
-    request: _Request,
-    user: User,
-    environment: Environment,
-    ident: str,
-    query: dict[str, str],
-) -> bytes | None:
-    options = _logs_options(query)
+async def _logs(read: _Read) -> bytes | None:
+    options = _logs_options(read.query)
     if options is None:
         return None
-    if not access.is_admin(user):
-        mine = copy.copy(user)  # the kept user is shared: a thread gets its own
-        return await _on_request_thread(
-            _logs_as_user, mine, environment, ident, options
-        )
-    engine = engine_for(environment)
-    read = await _document(engine, ident)
-    if read is None:
+    if not access.is_admin(read.user):
+        return await read.as_user(_logs_as_user, read.ident, options)
+    engine = engine_for(read.environment)
+    found = await _document(engine, read.ident)
+    if found is None:
         return None
-    target = access.engine_id_of("container", read[0])
+    target = access.engine_id_of("container", found[0])
     data = await _engine_get(
         engine, f"/containers/{target}/logs", service.logs_params(**options)
     )
@@ -244,29 +246,19 @@ async def _logs(
     return render_json(answer)
 
 
-async def _list(
-    request: _Request,
-    user: User,
-    environment: Environment,
-    ident: str,
-    query: dict[str, str],
-) -> bytes | None:
-    options = _list_options(query)
+async def _list(read: _Read) -> bytes | None:
+    options = _list_options(read.query)
     if options is None:
         return None
-    if not access.is_admin(user):
-        mine = copy.copy(user)  # the kept user is shared: a thread gets its own
-        return await _on_request_thread(
-            _list_as_user, request.scope, mine, environment, options
-        )
-    engine = engine_for(environment)
+    if not access.is_admin(read.user):
+        return await read.as_user(_list_as_user, read.request.scope, options)
     params = service.list_params(all=options["all"])
-    data = await _engine_get(engine, "/containers/json", params)
+    data = await _engine_get(engine_for(read.environment), "/containers/json", params)
     if data is None:
         return None
     # Every entry shown, whole: an admin sees every container and may change
     # every project (``visible_only`` and ``hide_in_list`` give them all).
-    return _page(request.scope, service.summaries_of(data))
+    return _page(read.request.scope, service.summaries_of(data))
 
 
 def _list_options(query: dict[str, str]) -> dict[str, Any] | None:
@@ -361,9 +353,9 @@ def _inspect_as_user(user: User, environment: Environment, ident: str) -> bytes:
 
 
 def _list_as_user(
-    scope: dict[str, Any],
     user: User,
     environment: Environment,
+    scope: dict[str, Any],
     options: dict[str, Any],
 ) -> bytes | None:
     access.require_environment(user, environment, "view")

@@ -452,20 +452,19 @@ def test_with_the_engine_stopped_the_full_path_says_503_and_reads_recover(
     assert portal.quick == [False, True, False, True]
 
 
-def test_an_engine_that_stops_answering_gets_one_503_not_two_timeouts(
-    admin_user, make_container, unique_name, relay, relayed_default, tmp_path
-):
-    make_container(unique_name)
-    portal = Portal()
-    token = token_of(admin_user)
-    path = f"/api/v1/containers/{unique_name}/logs/"
+def read_from_a_silent_engine(
+    portal: Portal, path: str, token: str, relay: Any
+) -> tuple[int, bytes, float]:
+    """Read twice through the relay, then once more from a socket that never answers.
+
+    Returns the last answer's status and body, and how long it took.
+    """
     silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 
     async def scenario() -> tuple[int, bytes, float]:
-        await portal.get(path, token)
-        await portal.get(path, token)  # quick: its connection is kept
-        relay.stop(keep_file=False)
-        # Something listens where the engine was, and never answers.
+        assert (await portal.get(path, token))[0] == 200  # the full path
+        assert (await portal.get(path, token))[0] == 200  # quick: connection kept
+        relay.stop()
         silent.bind(str(relay.path))
         silent.listen(8)
         began = time.monotonic()
@@ -474,9 +473,20 @@ def test_an_engine_that_stops_answering_gets_one_503_not_two_timeouts(
 
     with override_settings(DOCKER_READ_TIMEOUT=2):
         try:
-            status, body, took = run(scenario())
+            return run(scenario())
         finally:
             silent.close()
+
+
+def test_an_engine_that_stops_answering_gets_one_503_not_two_timeouts(
+    admin_user, make_container, unique_name, relay, relayed_default, tmp_path
+):
+    make_container(unique_name)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/logs/"
+
+    status, body, took = read_from_a_silent_engine(portal, path, token, relay)
 
     assert status == 503 and b'"engine_unavailable"' in body
     assert b"timed out" in body
@@ -615,23 +625,8 @@ def test_a_viewer_waits_for_a_silent_engine_once_not_twice(
     portal = Portal()
     token = token_of(operator_user)
     path = f"/api/v1/containers/{ident}/"
-    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 
-    async def scenario() -> tuple[int, bytes, float]:
-        assert (await portal.get(path, token))[0] == 200
-        assert (await portal.get(path, token))[0] == 200
-        relay.stop()
-        silent.bind(str(relay.path))
-        silent.listen(8)
-        began = time.monotonic()
-        status, _headers, body = await portal.get(path, token)
-        return status, body, time.monotonic() - began
-
-    with override_settings(DOCKER_READ_TIMEOUT=2):
-        try:
-            status, body, took = run(scenario())
-        finally:
-            silent.close()
+    status, body, took = read_from_a_silent_engine(portal, path, token, relay)
 
     assert status == 503 and b'"engine_unavailable"' in body
     assert portal.quick == [False, True, True]
