@@ -20,6 +20,7 @@ import docker
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import Role
 from apps.containers import documentcache
@@ -92,8 +93,8 @@ class Portal:
 
         await self.app(scope, receive, send)
         body = b"".join(m.get("body", b"") for m in sent[1:])
-        headers = {name.lower(): value for name, value in sent[0]["headers"]}
-        return sent[0]["status"], headers, body
+        answer = {name.lower(): value for name, value in sent[0]["headers"]}
+        return sent[0]["status"], answer, body
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +106,7 @@ def _no_idle_threads() -> Iterator[None]:
 
 
 def token_of(user: Any) -> str:
-    return client_for(user)._credentials["HTTP_AUTHORIZATION"].split()[1]
+    return str(RefreshToken.for_user(user).access_token)
 
 
 def run(scenario: Any) -> Any:
