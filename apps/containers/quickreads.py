@@ -258,7 +258,7 @@ async def _list(read: _Read) -> bytes | None:
         return None
     # Every entry shown, whole: an admin sees every container and may change
     # every project (``visible_only`` and ``hide_in_list`` give them all).
-    return _page(read.request.scope, service.summaries_of(data))
+    return _page(read.request.scope, service.shared_summaries_of(data))
 
 
 def _list_options(query: dict[str, str]) -> dict[str, Any] | None:

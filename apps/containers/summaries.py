@@ -72,6 +72,26 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+_RAW_ENTRIES = msgspec.json.Decoder(list[msgspec.Raw])
+_ENTRY = msgspec.json.Decoder(ContainerEntry)
+
+
+def raw_entries(body: bytes) -> list[bytes] | None:
+    """The engine's bytes of each entry of a container list; None if malformed."""
+    try:
+        return [bytes(raw) for raw in _RAW_ENTRIES.decode(body)]
+    except msgspec.DecodeError:
+        return None
+
+
+def decode_entry(raw: bytes) -> dict[str, Any] | None:
+    """One entry, as ``decode_container_list`` gives it; None if it differs."""
+    try:
+        return _ENTRY.decode(raw)  # type: ignore[return-value]
+    except msgspec.DecodeError:
+        return None
+
+
 def decode_container_list(body: bytes) -> list[dict[str, Any]]:
     """The entries of the engine's container list, with the listed fields."""
     try:

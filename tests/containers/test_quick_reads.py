@@ -495,6 +495,17 @@ def test_an_engine_that_stops_answering_gets_one_503_not_two_timeouts(
     assert took < 4
 
 
+def without_running_time(body: bytes) -> Any:
+    """A list answer without its entries' status texts ("Up 5 seconds"), which
+    the engine words anew each second."""
+    import orjson
+
+    page = orjson.loads(body)
+    for item in page["results"]:
+        item.pop("status")
+    return page
+
+
 @pytest.mark.parametrize("query", ["", "page_size=1", "page_size=1&page=2", "all=0"])
 def test_an_admin_list_matches_the_full_path(
     admin_user, make_container, unique_name, query
@@ -511,14 +522,15 @@ def test_an_admin_list_matches_the_full_path(
             full, quick = await full_and_quick(
                 portal, "/api/v1/containers/", token, query
             )
-            if full == quick or (full[2] == quick[2] and full[0] == quick[0]):
+            if without_running_time(full[2]) == without_running_time(quick[2]):
                 break
         return full, quick
 
     full, quick = run(scenario())
 
-    assert full[0] == 200
-    assert_same(full, quick)
+    assert full[0] == quick[0] == 200
+    assert without_running_time(quick[2]) == without_running_time(full[2])
+    assert_same((*full[:2], b""), (*quick[:2], b""))
     assert portal.quick == [True]
 
 

@@ -72,3 +72,23 @@ def test_the_collector_is_paused_only_while_a_list_is_shaped():
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_entries_shaped_once_for_the_same_bytes_show_every_change():
+    from apps.containers.services.containers import shared_summaries_of, summaries_of
+
+    first = orjson.dumps([ENTRY, SPARSE])
+    stopped = orjson.dumps([{**ENTRY, "State": "exited", "Status": "Exited (0)"}])
+
+    assert shared_summaries_of(first) == summaries_of(first)
+    assert shared_summaries_of(first) == summaries_of(first)  # from kept shapes
+    assert shared_summaries_of(stopped)[0]["state"] == "exited"
+    assert shared_summaries_of(b"[]") == []
+
+
+def test_an_entry_of_another_shape_is_read_as_the_whole_document():
+    from apps.containers.services.containers import shared_summaries_of, summaries_of
+
+    odd = orjson.dumps([{**ENTRY, "Command": 5}])
+
+    assert shared_summaries_of(odd) == summaries_of(odd)

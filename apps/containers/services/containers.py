@@ -22,7 +22,12 @@ from ..logs import parse_logs
 from ..models import Environment
 from ..specs import container_create_kwargs
 from ..stats import summarize
-from ..summaries import collector_paused, decode_container_list
+from ..summaries import (
+    collector_paused,
+    decode_container_list,
+    decode_entry,
+    raw_entries,
+)
 
 logger = logging.getLogger("dockpilot.containers.services.containers")
 
@@ -93,6 +98,38 @@ def summaries_of(body: bytes) -> list[dict[str, Any]]:
     """The list's entries from the engine's answer, as a person reads them."""
     with collector_paused():
         return [shape_summary(item) for item in decode_container_list(body)]
+
+
+# Shaped entries by the engine's exact bytes for them: a list read again
+# shows mostly the same entries, and shaping 1,000 of them costs 4 ms.
+_shaped: dict[bytes, dict[str, Any]] = {}
+MAX_SHAPED = 5000
+
+
+def shared_summaries_of(body: bytes) -> list[dict[str, Any]]:
+    """``summaries_of``, each entry shaped once for the same engine bytes.
+
+    The same bytes always give the same entry, so nothing can be stale; but
+    the dicts are shared between requests, for a caller that only renders
+    them (the quick reads). More entries than ``MAX_SHAPED`` start afresh.
+    """
+    raws = raw_entries(body)
+    if raws is None:
+        return summaries_of(body)
+    shaped = []
+    with collector_paused():
+        for raw in raws:
+            entry = _shaped.get(raw)
+            if entry is None:
+                decoded = decode_entry(raw)
+                if decoded is None:
+                    return summaries_of(body)
+                entry = shape_summary(decoded)
+                if len(_shaped) >= MAX_SHAPED:
+                    _shaped.clear()
+                _shaped[raw] = entry
+            shaped.append(entry)
+    return shaped
 
 
 def list_containers(
