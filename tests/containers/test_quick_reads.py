@@ -113,6 +113,15 @@ def run(scenario: Any) -> Any:
     return asyncio.run(scenario)
 
 
+def two_reads(portal: Portal, path: str, token: str) -> list[int]:
+    """The statuses of the same read sent twice in a row."""
+
+    async def scenario() -> list[int]:
+        return [(await portal.get(path, token))[0] for _ in range(2)]
+
+    return list(run(scenario()))
+
+
 async def full_and_quick(
     portal: Portal, path: str, token: str, query: str = "", **headers: str
 ) -> tuple[Any, Any]:
@@ -309,11 +318,7 @@ def test_a_personal_token_is_served_by_the_full_path(
     raw = created.json()["token"]
     portal = Portal()
 
-    async def scenario() -> list[int]:
-        path = f"/api/v1/containers/{unique_name}/"
-        return [(await portal.get(path, raw))[0] for _ in range(2)]
-
-    assert run(scenario()) == [200, 200]
+    assert two_reads(portal, f"/api/v1/containers/{unique_name}/", raw) == [200, 200]
     assert portal.quick == [False, False]
 
 
@@ -412,11 +417,7 @@ def test_an_operator_with_a_reset_password_is_left_to_the_full_path(
     portal = Portal()
     token = token_of(user)
 
-    async def scenario() -> list[int]:
-        path = f"/api/v1/containers/{unique_name}/"
-        return [(await portal.get(path, token))[0] for _ in range(2)]
-
-    assert run(scenario()) == [403, 403]
+    assert two_reads(portal, f"/api/v1/containers/{unique_name}/", token) == [403, 403]
     assert portal.quick == [False, False]
 
 
