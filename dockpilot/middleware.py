@@ -26,11 +26,6 @@ def request_id_for(given: str) -> str:
     return given if _CLIENT_ID.match(given) else uuid.uuid4().hex
 
 
-def bind_request_id(value: str) -> contextvars.Token[str]:
-    """Make ``value`` the id in this context's logs (until reset with the token)."""
-    return _request_id.set(value)
-
-
 def current_request_id() -> str:
     return _request_id.get()
 

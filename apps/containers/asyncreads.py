@@ -108,10 +108,13 @@ async def _read_body(
         if int(length) > MAX_BODY:
             raise BodyTooLarge(length)
         return await reader.readexactly(int(length)), reusable
-    body = await reader.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise BodyTooLarge(len(body))
-    return body, False
+    # Neither chunked nor of a given length: the body ends with the connection.
+    until_close = bytearray()
+    while data := await reader.read(_BLOCK):
+        until_close += data
+        if len(until_close) > MAX_BODY:
+            raise BodyTooLarge(len(until_close))
+    return bytes(until_close), False
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:

@@ -26,10 +26,10 @@ engine.
 Whenever anything is not known or goes wrong (a cache miss, a personal API
 token, a session cookie, an engine error, a container the user may not
 see), ``respond`` returns False and Django answers exactly as without this
-module, filling the caches for the next request. Nothing here refuses or
-reports an error itself, except the engine timing out, which is answered
-with the same 503 the full path would give rather than waited for twice.
-Switched off with ``DOCKPILOT_QUICK_READS=false``.
+module, filling the caches for the next request. Nothing here refuses
+anything itself. The one error answered here is an engine that cannot be
+reached or stops answering: the same 503 the full path would give, rather
+than a second wait for it. Switched off with ``DOCKPILOT_QUICK_READS=false``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 from django.conf import settings
@@ -59,12 +59,13 @@ from apps.accounts import access
 from apps.accounts.authentication import known_bearer_user
 from apps.accounts.models import User
 from apps.compose.services.masking import hide_in_list
-from dockpilot import middleware
+from dockpilot import handler, middleware
 from dockpilot.errors import EngineUnavailable, PortalError, error_body
 from dockpilot.pagination import Pagination
 from dockpilot.renderers import render_json
 
 from . import asyncreads, documentcache
+from .api.serializers.containers import LogsQuerySerializer
 from .engine import Engine, _unavailable, engine_for
 from .environments import cached_environment
 from .models import Environment
@@ -83,8 +84,14 @@ _ALLOW_LIST = b"GET, POST, HEAD, OPTIONS"
 
 _TRUE = {str(value) for value in BooleanField.TRUE_VALUES}
 _FALSE = {str(value) for value in BooleanField.FALSE_VALUES}
-_TAIL = re.compile(r"^[0-9]{1,5}$")
-MAX_TAIL = 10_000
+_DIGITS = re.compile(r"^[0-9]{1,9}$")
+# The log query's defaults and bounds, as the full path's serializer has them.
+_LOG_FIELDS = LogsQuerySerializer().fields
+_MAX_TAIL = int(_LOG_FIELDS["tail"].max_value)  # type: ignore[attr-defined]
+_LOG_DEFAULTS = {
+    name: _LOG_FIELDS[name].default
+    for name in ("tail", "timestamps", "stdout", "stderr")
+}
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Handler = Callable[..., Awaitable[bytes | None]]
@@ -142,12 +149,15 @@ async def respond(scope: dict[str, Any], send: Send) -> bool:
     try:
         body = await handler(_Read(request, user, environment, ident, query))
     except TimeoutError as exc:
-        return await _send_error(request, send, _unavailable(engine, exc), allow)
+        error: PortalError = _unavailable(engine, exc)
     except EngineUnavailable as exc:
-        return await _send_error(request, send, exc, allow)
-    if body is None:
-        return False
-    await _send(request, send, body, allow)
+        error = exc
+    else:
+        if body is None:
+            return False
+        await _send(request, send, 200, body, allow)
+        return True
+    await _send(request, send, error.status_code, render_json(error_body(error)), allow)
     return True
 
 
@@ -294,14 +304,9 @@ def _page(scope: dict[str, Any], items: list[dict[str, Any]]) -> bytes | None:
 
 def _logs_options(query: dict[str, str]) -> dict[str, Any] | None:
     """``LogsQuerySerializer``'s answer for the queries it reads alike; else None."""
-    options: dict[str, Any] = {
-        "tail": 100,
-        "timestamps": False,
-        "stdout": True,
-        "stderr": True,
-    }
+    options = dict(_LOG_DEFAULTS)
     for name, value in query.items():
-        if name == "tail" and _TAIL.match(value) and int(value) <= MAX_TAIL:
+        if name == "tail" and _DIGITS.match(value) and int(value) <= _MAX_TAIL:
             options["tail"] = int(value)
         elif name in ("timestamps", "stdout", "stderr") and value in _TRUE | _FALSE:
             options[name] = value in _TRUE
@@ -317,8 +322,6 @@ async def _document(engine: Engine, ident: str) -> tuple[dict[str, Any], bytes] 
 
     The document may be shared with other requests: never to be changed.
     """
-    if ident in (".", ".."):
-        return None
     kept = documentcache.kept_for(engine)
     kept.ensure_followed(engine)
     hit = kept.get(ident)
@@ -342,7 +345,7 @@ async def _engine_get(
     reader = asyncreads.reader_for(engine.endpoint, settings.DOCKER_READ_TIMEOUT)
     if reader is None:
         return None
-    query = "&".join(f"{name}={value}" for name, value in params.items())
+    query = urlencode(params)
     target = f"/v{engine._version}{path}" + (f"?{query}" if query else "")
     try:
         status, body = await reader.get(target)
@@ -378,18 +381,13 @@ def _logs_as_user(
 ) -> bytes:
     document = access.check_inspected(user, environment, "container", ident, "view")
     target = access.engine_id_of("container", document)
-    answer = service.container_logs(
-        environment, target, since=None, until=None, **options
-    )
-    return render_json(answer)
+    return render_json(service.container_logs(environment, target, **options))
 
 
 async def _on_request_thread(
     function: Callable[..., bytes | None], *args: Any
 ) -> bytes | None:
     """Run ``function`` as a view runs; None if it raised (Django then answers)."""
-    from dockpilot import handler  # it imports this module
-
     thread = handler.take_thread()
     try:
         future = thread.submit(_as_a_request, function, args)
@@ -420,26 +418,16 @@ def _as_a_request(
 # Answers --------------------------------------------------------------------
 
 
-async def _send(request: _Request, send: Send, body: bytes, allow: bytes) -> None:
+async def _send(
+    request: _Request, send: Send, status: int, body: bytes, allow: bytes
+) -> None:
     headers = _headers(request, allow)
     headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(
-    request: _Request, send: Send, error: PortalError, allow: bytes
-) -> bool:
-    body = render_json(error_body(error))
-    headers = _headers(request, allow)
-    headers.append((b"content-length", str(len(body)).encode()))
-    start = {"type": "http.response.start", "status": error.status_code}
-    await send({**start, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-    return True
-
-
-def _headers(request: _Request, allow: bytes | None) -> list[tuple[bytes, bytes]]:
+def _headers(request: _Request, allow: bytes) -> list[tuple[bytes, bytes]]:
     """The headers Django's middleware and DRF put on an API answer.
 
     As set by RequestIdMiddleware, LocaleMiddleware, XFrameOptionsMiddleware
@@ -466,8 +454,7 @@ def _headers(request: _Request, allow: bytes | None) -> list[tuple[bytes, bytes]
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         coop = str(settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)
         headers.append((b"cross-origin-opener-policy", coop.encode()))
-    if allow is not None:
-        headers.append((b"allow", allow))
+    headers.append((b"allow", allow))
     return headers
 
 
@@ -494,14 +481,8 @@ def _is_secure(request: _Request) -> bool:
 
 
 def _language(request: _Request) -> str:
-    # LocaleMiddleware's choice: the language cookie, else Accept-Language.
-    cookies = request.header(b"cookie")
+    # LocaleMiddleware's choice. Its language cookie is never here: a request
+    # with cookies goes to the full path (``_known_user``).
     meta = {"HTTP_ACCEPT_LANGUAGE": request.header(b"accept-language")}
-    fake = SimpleNamespace(COOKIES=_cookies(cookies), META=meta)
+    fake = SimpleNamespace(COOKIES={}, META=meta)
     return str(translation.get_language_from_request(fake))  # type: ignore[arg-type]
-
-
-def _cookies(header: str) -> dict[str, str]:
-    from django.http.cookie import parse_cookie
-
-    return parse_cookie(header) if header else {}

@@ -301,8 +301,8 @@ SPECTACULAR_SETTINGS = {
 
 DOCKER_HOST = env_str("DOCKER_HOST", "")
 DOCKER_READ_TIMEOUT = env_int("DOCKER_READ_TIMEOUT", 30)
-# Container inspects and log reads answered before Django when their user,
-# environment and access are already known (apps/containers/quickreads.py).
+# Container lists, inspects and log reads answered before Django when their
+# user, environment and access are already known (apps/containers/quickreads.py).
 QUICK_READS = env_bool("QUICK_READS", True)
 
 # Where a published port listens when a create request names no address.

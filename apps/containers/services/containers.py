@@ -535,25 +535,13 @@ def logs_document(ident: str, data: bytes, *, timestamps: bool) -> dict[str, Any
 
 
 def container_logs(
-    environment: Environment,
-    ident: str,
-    *,
-    tail: int,
-    since: int | None,
-    until: int | None,
-    timestamps: bool,
-    stdout: bool,
-    stderr: bool,
+    environment: Environment, ident: str, *, timestamps: bool, **query: Any
 ) -> dict[str, Any]:
-    """A bounded read of the log, demultiplexed, invalid UTF-8 replaced."""
-    params = logs_params(
-        tail=tail,
-        since=since,
-        until=until,
-        timestamps=timestamps,
-        stdout=stdout,
-        stderr=stderr,
-    )
+    """A bounded read of the log, demultiplexed, invalid UTF-8 replaced.
+
+    ``query`` is ``logs_params``'s: tail, since, until, stdout, stderr.
+    """
+    params = logs_params(timestamps=timestamps, **query)
     data = engine_for(environment).get_bytes(
         "/containers/{0}/logs", ident, params=params
     )
