@@ -501,8 +501,25 @@ def check_inspect(raw_body: bytes, portal_body: bytes) -> dict[str, Any]:
     return {"id": raw_doc["Id"][:12], "running": raw_doc["State"]["Running"]}
 
 
+def raw_log_lines(body: bytes) -> list[tuple[str, str]]:
+    """(stream, text) of each line of the engine's multiplexed log answer."""
+    lines, offset = [], 0
+    while offset + 8 <= len(body):
+        stream, length = (
+            body[offset],
+            int.from_bytes(body[offset + 4 : offset + 8], "big"),
+        )
+        text = body[offset + 8 : offset + 8 + length].decode("utf-8", "replace")
+        lines.append(("stdout" if stream == 1 else "stderr", text.removesuffix("\n")))
+        offset += 8 + length
+    return lines
+
+
 def check_logs(raw_body: bytes, portal_body: bytes) -> dict[str, Any]:
     lines = json.loads(portal_body)["lines"]
+    # The log container is idle by now: both sides must show the same lines.
+    if [(line["stream"], line["text"]) for line in lines] != raw_log_lines(raw_body):
+        raise BenchError("logs: the portal's lines differ from the engine's")
     return {
         "raw_bytes": len(raw_body),
         "portal_lines": len(lines),

@@ -9,9 +9,15 @@ the loop that opened them: a new loop (a test's) starts a new pool.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django.conf import settings
 
 from .engine import _parse_head
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 _POOL_SIZE = 8
 _BLOCK = 1024 * 1024
@@ -94,6 +100,26 @@ def reader_for(endpoint: str, timeout: float) -> AsyncSocketReader | None:
     if reader is None:
         reader = _readers.setdefault(path, AsyncSocketReader(path, timeout))
     return reader
+
+
+async def engine_get(engine: Engine, path: str, params: dict[str, Any]) -> bytes | None:
+    """The body of a GET that succeeded; None for anything else but a timeout.
+
+    None too for an engine not on a local socket. A timeout raises
+    ``TimeoutError``: the engine stopped answering.
+    """
+    reader = reader_for(engine.endpoint, settings.DOCKER_READ_TIMEOUT)
+    if reader is None:
+        return None
+    query = urlencode(params)
+    target = f"/v{engine._version}{path}" + (f"?{query}" if query else "")
+    try:
+        status, body = await reader.get(target)
+    except TimeoutError:
+        raise
+    except (OSError, asyncio.IncompleteReadError, ValueError, BodyTooLarge):
+        return None
+    return body if status == 200 else None
 
 
 async def _read_body(

@@ -33,6 +33,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from dockpilot.errors import PortalError
@@ -67,6 +68,8 @@ class KeptDocuments:
         self.following = False
         self.last_use = 0.0
         self._task: asyncio.Task[None] | None = None
+        # Called with each event too (``logtails`` drops a dead container's).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def get(self, key: str) -> Kept | None:
         self.last_use = time.monotonic()
@@ -106,6 +109,8 @@ class KeptDocuments:
             for key, kept in list(self._documents.items()):
                 if kept.container == container or key in names:
                     del self._documents[key]
+        for listener in self.listeners:
+            listener(event)
 
     def drop_all(self) -> None:
         with self._lock:

@@ -195,12 +195,14 @@ class Engine:
     def changed(self) -> None:
         """Say that the portal asked this engine to change something.
 
-        Inspect documents kept for quick reads are dropped (see
-        ``documentcache``), so the next read shows the change.
+        Inspect documents and log tails kept for quick reads are dropped
+        (see ``documentcache`` and ``logtails``), so the next read shows the
+        change.
         """
-        from .documentcache import changed  # it imports this module
+        from . import documentcache, logtails  # they import this module
 
-        changed(self.endpoint)
+        documentcache.changed(self.endpoint)
+        logtails.changed(self.endpoint)
 
     def path_exists(self, container: str, path: str) -> bool:
         """Whether ``path`` exists in a container (a HEAD of its archive)."""

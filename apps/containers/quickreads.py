@@ -20,8 +20,9 @@ The access decision is the full path's. An admin's needs no query: admins
 see every container in every environment, whole. Anyone else's is taken
 on a request thread by the same functions the view calls. An admin's
 inspect document may come from ``documentcache`` (kept for a moment while
-the engine's events say nothing changed); a log is always read from the
-engine.
+the engine's events say nothing changed), and the log of a running
+container from ``logtails`` (its last entries, kept while the engine
+streams them).
 
 Whenever anything is not known or goes wrong (a cache miss, a personal API
 token, a session cookie, an engine error, a container the user may not
@@ -43,7 +44,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote
 
 import orjson
 from django.conf import settings
@@ -64,7 +65,7 @@ from dockpilot.errors import EngineUnavailable, PortalError, error_body
 from dockpilot.pagination import Pagination
 from dockpilot.renderers import render_json
 
-from . import asyncreads, documentcache
+from . import asyncreads, documentcache, logtails
 from .api.serializers.containers import LogsQuerySerializer
 from .engine import Engine, _unavailable, engine_for
 from .environments import cached_environment
@@ -247,13 +248,28 @@ async def _logs(read: _Read) -> bytes | None:
     if found is None:
         return None
     target = access.engine_id_of("container", found[0])
-    data = await _engine_get(
-        engine, f"/containers/{target}/logs", service.logs_params(**options)
-    )
+    data = _kept_log(engine, found[0], options)
+    if data is None:
+        data = await asyncreads.engine_get(
+            engine, f"/containers/{target}/logs", service.logs_params(**options)
+        )
     if data is None:
         return None
     answer = service.logs_document(target, data, timestamps=options["timestamps"])
     return render_json(answer)
+
+
+def _kept_log(
+    engine: Engine, document: dict[str, Any], options: dict[str, Any]
+) -> bytes | None:
+    """The engine's body for this read from a kept tail, and keep one if none."""
+    if not (options["stdout"] and options["stderr"] and logtails.keepable(document)):
+        return None
+    tails = logtails.kept_for(engine)
+    data = tails.last(document["Id"], options["tail"], options["timestamps"])
+    if data is None:
+        tails.follow(engine, document["Id"])
+    return data
 
 
 async def _list(read: _Read) -> bytes | None:
@@ -329,31 +345,14 @@ async def _document(engine: Engine, ident: str) -> tuple[dict[str, Any], bytes] 
         return hit.document, hit.body
 
     since = kept.generation
-    data = await _engine_get(engine, f"/containers/{quote(ident, safe='')}/json", {})
+    path = f"/containers/{quote(ident, safe='')}/json"
+    data = await asyncreads.engine_get(engine, path, {})
     if data is None:
         return None
     document = orjson.loads(data)
     body = render_json(document)
     kept.keep(ident, document, body, since)
     return document, body
-
-
-async def _engine_get(
-    engine: Engine, path: str, params: dict[str, Any]
-) -> bytes | None:
-    """The body of a GET that succeeded; None for anything else but a timeout."""
-    reader = asyncreads.reader_for(engine.endpoint, settings.DOCKER_READ_TIMEOUT)
-    if reader is None:
-        return None
-    query = urlencode(params)
-    target = f"/v{engine._version}{path}" + (f"?{query}" if query else "")
-    try:
-        status, body = await reader.get(target)
-    except TimeoutError:
-        raise  # an OSError too, but answered here: see respond
-    except (OSError, asyncio.IncompleteReadError, ValueError, asyncreads.BodyTooLarge):
-        return None
-    return body if status == 200 else None
 
 
 # Users other than admins: the full path's decision, on a request thread.

@@ -1,0 +1,327 @@
+"""The last lines of running containers' logs, kept while the engine streams them.
+
+A page or script polling a log asks the engine for the same ``tail=100``
+again and again; through the quick path that read is most of the answer's
+time. So, for an admin's quick read (``quickreads``), the engine's own
+followed log of a running container is read here as it grows, and the
+last ``KEEP_ENTRIES`` entries are kept in the engine's own bytes: each
+entry is the frame the engine would send with ``timestamps=1``. A kept
+answer is built from those bytes (its stamps dropped unless asked for) and
+parsed by the same function as a read from the engine.
+
+Why the kept tail is the engine's:
+
+- It starts from a plain read of the last ``KEEP_ENTRIES`` entries with
+  their stamps, made after the followed stream was opened. The stream
+  gives the entries before that read again (dropped here) and everything
+  after it; it is used only once it has given the read's last entry, so
+  nothing between the two is missing.
+- Only logs whose reads are fully known are kept: no TTY (its bytes have
+  no frames), the ``json-file`` driver without rotation (a rotation drops
+  old entries, which a kept tail would still show), and both streams asked
+  for (the engine takes ``tail`` before it drops a stream's entries).
+- The stream of a container ends when it stops; its tail is dropped then,
+  and on its ``die`` or ``destroy`` event, and every tail is dropped when
+  the portal asks the engine to change anything (``changed``).
+
+Known window: an entry shows here once the stream has brought it, a
+fraction of a millisecond after the engine wrote it (measured: always
+before a plain read of the same entry had returned).
+
+A log is followed from its second read within ``IDLE_SECONDS``. Bounds: at
+most ``MAX_TAILS`` containers, ``MAX_BYTES`` of entries each; a tail unused
+for ``IDLE_SECONDS`` stops, and one that has not caught up within
+``CATCH_UP_SECONDS`` is given up (a later read starts again). The first
+read of a followed log holds up to ``KEEP_ENTRIES`` entries of up to
+16 KiB each in memory for a moment, before they are cut to ``MAX_BYTES``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import struct
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from dockpilot.errors import PortalError
+
+from . import documentcache
+from .asyncreads import engine_get
+from .engine import Engine, RawResponse, open_stream
+from .logs import demultiplex
+
+logger = logging.getLogger("dockpilot.containers.logtails")
+
+KEEP_ENTRIES = 1000
+MAX_BYTES = 512 * 1024
+MAX_TAILS = 16
+IDLE_SECONDS = 60.0
+EVICT_SECONDS = 5.0
+CATCH_UP_SECONDS = 5.0
+_SWEEP_SECONDS = 5.0
+_MAX_ASKED = 1000
+
+_HEADER = struct.Struct(">BxxxL")
+_STREAM_NUMBERS = {"stdin": 0, "stdout": 1, "stderr": 2}
+# An entry: the stream's number and the payload sent with timestamps=1
+# ("<RFC 3339 stamp> <line>").
+Entry = tuple[int, bytes]
+
+
+def keepable(document: dict[str, Any]) -> bool:
+    """Whether the log of the container ``document`` inspects can be kept."""
+    state = document.get("State") or {}
+    config = document.get("Config") or {}
+    log_config = (document.get("HostConfig") or {}).get("LogConfig") or {}
+    options = log_config.get("Config") or {}
+    return (
+        bool(state.get("Running"))
+        and not config.get("Tty")
+        and log_config.get("Type") == "json-file"
+        and "max-size" not in options
+    )
+
+
+class _Tail:
+    """One container's kept entries and the stream that adds to them."""
+
+    def __init__(self, container: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.container = container
+        self.loop = loop
+        self.entries: deque[Entry] = deque()
+        self.size = 0
+        self.whole = False  # the entries are the container's whole log
+        self.ready = False
+        self.closed = False
+        self.started = time.monotonic()
+        self.last_use = self.started
+        self.expected: Entry | None = None
+        self.response: RawResponse | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def seed(self, entries: list[Entry]) -> None:
+        """Start from a plain read of the last ``KEEP_ENTRIES`` entries."""
+        self.whole = len(entries) < KEEP_ENTRIES
+        for entry in entries:
+            self._append(entry)
+        self.expected = entries[-1] if entries else None
+        self.ready = not entries
+
+    def add(self, entry: Entry) -> None:
+        """An entry from the followed stream."""
+        if self.ready:
+            self._append(entry)
+        elif entry == self.expected:
+            # Everything before it came with the seed; what follows is new.
+            self.ready = True
+
+    def _append(self, entry: Entry) -> None:
+        self.entries.append(entry)
+        self.size += len(entry[1])
+        while self.size > MAX_BYTES or len(self.entries) > KEEP_ENTRIES:
+            self.size -= len(self.entries.popleft()[1])
+            self.whole = False
+
+    def last(self, count: int, timestamps: bool) -> bytes | None:
+        """The engine's body for ``tail=count``; None when not all kept."""
+        if count > len(self.entries) and not self.whole:
+            return None
+        skip = max(len(self.entries) - count, 0)
+        parts = []
+        for stream, payload in itertools.islice(self.entries, skip, None):
+            if not timestamps:
+                payload = payload.partition(b" ")[2]
+            parts.append(_HEADER.pack(stream, len(payload)))
+            parts.append(payload)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.response is not None:
+            self.response.close()
+
+
+class KeptTails:
+    """One engine's kept log tails, by full container id."""
+
+    def __init__(self) -> None:
+        self._tails: dict[str, _Tail] = {}
+        self._lock = threading.Lock()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._asked: dict[str, float] = {}  # when each log was last read here
+
+    def last(self, container: str, count: int, timestamps: bool) -> bytes | None:
+        """The last ``count`` entries as the engine would send them, if kept."""
+        tail = self._tails.get(container)
+        if tail is None or not tail.ready or tail.closed or count < 1:
+            return None
+        if tail.loop is not asyncio.get_running_loop():
+            return None
+        tail.last_use = time.monotonic()
+        return tail.last(count, timestamps)
+
+    def follow(self, engine: Engine, container: str) -> None:
+        """Keep the tail of ``container`` from this event loop, if worth it.
+
+        A log read once (a look, a script's one-off) is not followed: only
+        one read again within ``IDLE_SECONDS``. When ``MAX_TAILS`` are kept,
+        the least used gives way only if unread for ``EVICT_SECONDS``, so
+        that reads going round more containers than that do not start and
+        stop a stream each time.
+        """
+        loop = asyncio.get_running_loop()
+        now = time.monotonic()
+        with self._lock:
+            found = self._tails.get(container)
+            if found is not None and not found.closed and found.loop is loop:
+                return
+            if not self._asked_again(container, now):
+                return
+            if len(self._tails) >= MAX_TAILS:
+                oldest = min(self._tails.values(), key=lambda t: t.last_use)
+                if now - oldest.last_use < EVICT_SECONDS:
+                    return
+                self._drop_locked(oldest)
+            tail = _Tail(container, loop)
+            self._tails[container] = tail
+        tail.task = loop.create_task(self._keep(engine, tail))
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = loop.create_task(self._sweep())
+
+    def _asked_again(self, container: str, now: float) -> bool:
+        if len(self._asked) >= _MAX_ASKED:
+            self._asked.clear()
+        last = self._asked.get(container)
+        self._asked[container] = now
+        return last is not None and now - last < IDLE_SECONDS
+
+    def drop(self, container: str) -> None:
+        with self._lock:
+            found = self._tails.get(container)
+            if found is not None:
+                self._drop_locked(found)
+
+    def drop_all(self) -> None:
+        with self._lock:
+            for tail in list(self._tails.values()):
+                self._drop_locked(tail)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """An engine event: a container that died or went away keeps no tail."""
+        if event.get("Type") == "container" and event.get("Action") in (
+            "die",
+            "destroy",
+        ):
+            self.drop(str((event.get("Actor") or {}).get("ID", "")))
+
+    def _drop_locked(self, tail: _Tail) -> None:
+        # Called from request threads too (``changed``): the entries go at
+        # once, the stream is closed on its own loop.
+        tail.closed = True
+        if self._tails.get(tail.container) is tail:
+            del self._tails[tail.container]
+        with contextlib.suppress(RuntimeError):  # a test's loop that has ended
+            tail.loop.call_soon_threadsafe(tail.close)
+
+    async def _keep(self, engine: Engine, tail: _Tail) -> None:
+        try:
+            await _follow(engine, tail)
+        except (PortalError, OSError, asyncio.IncompleteReadError) as exc:
+            logger.info("log of %s not kept: %s", tail.container[:12], exc)
+        except Exception:
+            logger.exception("log of %s not kept", tail.container[:12])
+        finally:
+            with self._lock:
+                self._drop_locked(tail)
+
+    async def _sweep(self) -> None:
+        # Stops tails nobody reads and tails that never caught up; ends with
+        # the last of them.
+        while self._tails:
+            await asyncio.sleep(_SWEEP_SECONDS)
+            now = time.monotonic()
+            with self._lock:
+                for tail in list(self._tails.values()):
+                    idle = now - tail.last_use > IDLE_SECONDS
+                    stuck = not tail.ready and now - tail.started > CATCH_UP_SECONDS
+                    if idle or stuck:
+                        self._drop_locked(tail)
+
+
+async def _follow(engine: Engine, tail: _Tail) -> None:
+    query = {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": KEEP_ENTRIES}
+    response = await open_stream(
+        engine,
+        "GET",
+        "/containers/{0}/logs",
+        tail.container,
+        params={**query, "follow": 1},
+    )
+    tail.response = response
+    task = asyncio.current_task()
+    if tail.closed or (task is not None and task.cancelling()):
+        # Before Python 3.12 open_stream's asyncio.wait_for can swallow a
+        # cancellation (a loop that ends): the stream would be read forever.
+        response.close()
+        return
+
+    # The plain read comes after the stream was opened: the stream holds
+    # every entry written after it, and gives its last entry again.
+    seed = await engine_get(engine, f"/containers/{tail.container}/logs", query)
+    frames = demultiplex(seed) if seed is not None else None
+    if frames is None:
+        return
+    tail.seed([(_STREAM_NUMBERS[stream], payload) for stream, payload in frames])
+
+    async for entry in _entries(response):
+        if tail.closed:
+            return
+        tail.add(entry)
+
+
+async def _entries(response: RawResponse) -> Any:
+    """The frames of a followed, multiplexed log as they arrive."""
+    pending = bytearray()
+    while True:
+        data = await response.read()
+        if not data:
+            return
+        pending += data
+        offset = 0
+        while len(pending) - offset >= _HEADER.size:
+            stream, length = _HEADER.unpack_from(pending, offset)
+            end = offset + _HEADER.size + length
+            if end > len(pending):
+                break
+            yield stream, bytes(pending[offset + _HEADER.size : end])
+            offset = end
+        del pending[:offset]
+
+
+_kept: dict[str, KeptTails] = {}
+_kept_lock = threading.Lock()
+
+
+def kept_for(engine: Engine) -> KeptTails:
+    found = _kept.get(engine.endpoint)
+    if found is None:
+        with _kept_lock:
+            if engine.endpoint not in _kept:
+                _kept[engine.endpoint] = KeptTails()
+                # A tail is dropped on its container's death as the events say.
+                events = documentcache.kept_for(engine)
+                events.listeners.append(_kept[engine.endpoint].on_event)
+            found = _kept[engine.endpoint]
+    return found
+
+
+def changed(endpoint: str) -> None:
+    """The portal asked the engine at ``endpoint`` to change something."""
+    found = _kept.get(endpoint)
+    if found is not None:
+        found.drop_all()
