@@ -291,9 +291,39 @@ async def _list(read: _Read) -> bytes | None:
         raise
     except PortalError:
         return None
-    # Every entry shown, whole: an admin sees every container and may change
-    # every project (``visible_only`` and ``hide_in_list`` give them all).
-    return _page(read.request.scope, service.shared_summaries_of(data))
+    return _admin_page(read.request.scope, data)
+
+
+# The last admin page rendered, and what it was rendered from.
+_last_page: tuple[tuple[Any, ...], bytes] | None = None
+
+
+def _admin_page(scope: dict[str, Any], data: bytes) -> bytes | None:
+    """An admin's page of the engine's list answer ``data``.
+
+    Every entry is shown whole: an admin sees every container and may
+    change every project (``visible_only`` and ``hide_in_list`` give them
+    all). The page depends only on the engine's bytes and on the request
+    (its query, and its headers for the links), so when both are the same
+    as for the last page, that page is the answer: a script polling an
+    unchanged list skips shaping and rendering it (about 1.7 ms for 1,000).
+    """
+    global _last_page
+    key = (
+        data,
+        scope["path"],
+        scope["query_string"],
+        tuple(scope["headers"]),
+        scope.get("scheme"),
+        scope.get("server"),
+    )
+    last = _last_page
+    if last is not None and last[0] == key:
+        return last[1]
+    body = _page(scope, service.shared_summaries_of(data))
+    if body is not None:
+        _last_page = (key, body)
+    return body
 
 
 def _list_options(query: dict[str, str]) -> dict[str, Any] | None:

@@ -653,3 +653,42 @@ def test_a_viewer_waits_for_a_silent_engine_once_not_twice(
     assert status == 503 and b'"engine_unavailable"' in body
     assert portal.quick == [False, True, True]
     assert took < 4
+
+
+def test_an_admin_page_follows_the_engines_list_the_query_and_the_host(
+    admin_user, make_container, unique_name
+):
+    # The last admin page is reused only for the same engine bytes and the
+    # same request: a new container, another page or another host shows.
+    make_container(unique_name)
+    make_container(f"{unique_name}-b", start=False)
+    portal = Portal()
+    token = token_of(admin_user)
+    path = "/api/v1/containers/"
+
+    async def scenario() -> list[Any]:
+        await portal.get(path, token, "page_size=1000")  # the full path
+        seen = [await portal.get(path, token, "page_size=1000")]
+        await asyncio.to_thread(make_container, f"{unique_name}-new", start=False)
+        seen.append(await portal.get(path, token, "page_size=1000"))
+        seen.append(await portal.get(path, token, "page_size=1"))
+        other_host = [
+            (b"host", b"localhost"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ]
+        seen.append(await portal.call("GET", path, "page_size=1", other_host))
+        return seen
+
+    before, after, one, elsewhere = run(scenario())
+
+    import orjson
+
+    def names(answer: Any) -> set[str]:
+        return {item["name"] for item in orjson.loads(answer[2])["results"]}
+
+    assert f"{unique_name}-new" not in names(before)
+    assert f"{unique_name}-new" in names(after)
+    assert len(orjson.loads(one[2])["results"]) == 1
+    assert orjson.loads(one[2])["next"].startswith("http://127.0.0.1:8000/")
+    assert orjson.loads(elsewhere[2])["next"].startswith("http://localhost/")
+    assert portal.quick[1:] == [True] * 4
