@@ -124,18 +124,27 @@ def test_answers_from_a_kept_tail_match_the_full_path(
     ident = make_container(unique_name, command=["sh", "-c", _MIXED])
     settled(docker_client, ident, b"done")
     portal = Portal()
-    token = token_of(admin_user)
-    path = f"/api/v1/containers/{unique_name}/logs/"
 
-    async def scenario() -> tuple[Any, Any]:
-        await keep_tail(portal, path, token, ident)
-        return await full_and_quick(portal, path, token, query)
-
-    full, quick = run(scenario())
+    full, quick = kept_then_both(portal, admin_user, unique_name, ident, query)
 
     assert full[0] == 200
     assert quick[:1] + quick[2:] == full[:1] + full[2:]
     assert portal.quick == [True]
+
+
+def kept_then_both(
+    portal: Portal, user: Any, name: str, container: str, query: str
+) -> tuple[Any, Any]:
+    """The full path's answer to a log read, then the quick path's from a
+    kept tail."""
+    token = token_of(user)
+    path = f"/api/v1/containers/{name}/logs/"
+
+    async def scenario() -> tuple[Any, Any]:
+        await keep_tail(portal, path, token, container)
+        return await full_and_quick(portal, path, token, query)
+
+    return run(scenario())
 
 
 def line_numbers(body: bytes) -> list[int]:
@@ -300,15 +309,10 @@ def test_a_read_of_one_stream_is_never_answered_from_a_kept_tail(
         ],
     )
     settled(docker_client, ident, b"e2")
-    portal = Portal()
-    token = token_of(admin_user)
-    path = f"/api/v1/containers/{unique_name}/logs/"
 
-    async def scenario() -> tuple[Any, Any]:
-        await keep_tail(portal, path, token, ident)
-        return await full_and_quick(portal, path, token, "stderr=false&tail=2")
-
-    full, quick = run(scenario())
+    full, quick = kept_then_both(
+        Portal(), admin_user, unique_name, ident, "stderr=false&tail=2"
+    )
 
     assert quick[2] == full[2]
     assert orjson.loads(full[2])["lines"] == []
