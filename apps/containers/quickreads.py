@@ -248,7 +248,7 @@ async def _logs(read: _Read) -> bytes | None:
     if found is None:
         return None
     target = access.engine_id_of("container", found[0])
-    data = _kept_log(engine, found[0], options)
+    data = await _kept_log(engine, found[0], options)
     if data is None:
         data = await asyncreads.engine_get(
             engine, f"/containers/{target}/logs", service.logs_params(**options)
@@ -259,14 +259,16 @@ async def _logs(read: _Read) -> bytes | None:
     return render_json(answer)
 
 
-def _kept_log(
+async def _kept_log(
     engine: Engine, document: dict[str, Any], options: dict[str, Any]
 ) -> bytes | None:
     """The engine's body for this read from a kept tail, and keep one if none."""
     if not (options["stdout"] and options["stderr"] and logtails.keepable(document)):
         return None
     tails = logtails.kept_for(engine)
-    data = tails.last(document["Id"], options["tail"], options["timestamps"])
+    data = await tails.answer(
+        engine, document["Id"], options["tail"], options["timestamps"]
+    )
     if data is None:
         tails.follow(engine, document["Id"])
     return data

@@ -37,12 +37,14 @@ _MIXED = (
 
 
 _tails: list[logtails.KeptTails] = []
+_engines: list[Any] = []
 
 
 @pytest.fixture(autouse=True)
 def _no_kept_tails(db: None) -> Iterator[None]:
     engine = engine_for(default_environment())
     _tails[:] = [logtails.kept_for(engine)]
+    _engines[:] = [engine]
     yield
     for kept in logtails._kept.values():
         kept.drop_all()
@@ -54,12 +56,17 @@ def tails() -> logtails.KeptTails:
 
 
 async def kept_ready(container: str) -> logtails._Tail:
+    """The container's kept tail, once seeded from the engine."""
     for _ in range(500):
         found = tails()._tails.get(container)
-        if found is not None and found.ready:
+        if found is not None and found.seeded:
             return found
         await asyncio.sleep(0.01)
-    raise AssertionError("the log's tail never caught up")
+    raise AssertionError("the log's tail was never kept")
+
+
+async def kept_answer(container: str, count: int, timestamps: bool) -> bytes | None:
+    return await tails().answer(_engines[0], container, count, timestamps)
 
 
 async def keep_tail(portal: Portal, path: str, token: str, container: str) -> None:
@@ -101,7 +108,7 @@ def test_a_kept_tail_is_the_engines_own_bytes_for_every_tail_and_stamp(
     async def scenario() -> dict[tuple[int, bool], bytes | None]:
         await keep_tail(portal, path, token, ident)
         return {
-            (tail, stamps): tails().last(ident, tail, stamps)
+            (tail, stamps): await kept_answer(ident, tail, stamps)
             for tail in (1, 2, 3, 4, 9, 10, 100, 10000)
             for stamps in (False, True)
         }
@@ -109,6 +116,7 @@ def test_a_kept_tail_is_the_engines_own_bytes_for_every_tail_and_stamp(
     kept = run(scenario())
 
     for (tail, stamps), body in kept.items():
+        assert body is not None
         assert body == engine_body(
             docker_client, ident, tail=tail, timestamps=int(stamps)
         ), (tail, stamps)
@@ -329,16 +337,44 @@ def test_a_change_asked_on_a_request_thread_drops_every_tail_at_once(
 
     async def scenario() -> tuple[bytes | None, bytes | None]:
         await keep_tail(portal, path, token, ident)
-        before = tails().last(ident, 10, False)
+        before = await kept_answer(ident, 10, False)
         thread = threading.Thread(target=engine.changed)
         thread.start()
         thread.join()
-        return before, tails().last(ident, 10, False)
+        return before, await kept_answer(ident, 10, False)
 
     before, after = run(scenario())
 
     assert before is not None and b"a\n" in before
     assert after is None
+
+
+def test_a_kept_tail_behind_the_engine_is_not_used(
+    admin_user, make_container, unique_name, docker_client
+):
+    # As when the engine's followed stream falls behind a busy log: the
+    # check against the engine's last entries sends the read to the engine.
+    ident = make_container(
+        unique_name, command=["sh", "-c", "echo a; sleep 1; echo b; sleep 300"]
+    )
+    portal = Portal()
+    token = token_of(admin_user)
+    path = f"/api/v1/containers/{unique_name}/logs/"
+
+    async def scenario() -> tuple[bytes | None, bytes | None, Any]:
+        await keep_tail(portal, path, token, ident)
+        before = await kept_answer(ident, 10, False)
+        tails()._tails[ident].add = lambda entry: None  # the stream stalls
+        await asyncio.to_thread(settled, docker_client, ident, b"b")
+        after = await kept_answer(ident, 10, False)
+        return before, after, await portal.get(path, token)
+
+    before, after, read = run(scenario())
+
+    assert before == b"\x01\0\0\0\0\0\0\x02a\n"
+    assert after is None
+    assert [line["text"] for line in orjson.loads(read[2])["lines"]] == ["a", "b"]
+    assert portal.quick[-1] is True
 
 
 def test_an_unread_tail_stops_and_the_next_read_starts_it_again(
@@ -441,6 +477,24 @@ def test_an_empty_log_is_followed_from_its_first_entry():
 
     assert tail.ready and tail.whole
     assert tail.last(100, False) == b"\x02\0\0\0\0\0\0\x021\n"
+
+
+def test_identical_pieces_of_a_long_line_are_kept_as_often_as_the_engine_has_them():
+    # The pieces of a line over 16 KiB share a stamp, and may be identical.
+    piece = (1, b"2026-12-05T03:00:00.000000009Z " + b"a" * 16384)
+    tail = fresh_tail()
+    tail.seed([entry(1), piece, piece])
+    assert tail.check_count() == 3
+
+    tail.add(entry(1))
+    tail.add(piece)
+    assert not tail.ready  # the seed ended with two of them
+    tail.add(piece)
+    tail.add(piece)  # a third, written after the seed
+
+    assert tail.ready
+    assert list(tail.entries) == [entry(1), piece, piece, piece]
+    assert tail.check_count() == 4
 
 
 def test_a_tail_longer_than_what_is_kept_is_left_to_the_engine(monkeypatch):
