@@ -11,13 +11,14 @@ parsed by the same function as a read from the engine.
 
 Why a kept answer is the engine's:
 
-- The kept entries are a run of the log with nothing missing. They start
-  from a plain read of the last ``KEEP_ENTRIES`` entries, made after the
-  followed stream was opened; the stream gives the entries up to that
-  read's end again (skipped here) and everything after it. The pieces of
-  a line longer than 16 KiB share one stamp and may be identical, so the
-  stream must repeat as many identical last entries as the read ended
-  with.
+- The kept entries are a run of the log with nothing missing or
+  repeated. They start from a plain read of the last ``KEEP_ENTRIES``
+  entries, made after the followed stream was opened; the stream gives the
+  entries up to that read's end again (skipped here) and everything after
+  it. The read's end is found by its last message: the pieces of a line
+  longer than 16 KiB share one stamp, which no other message has, and may
+  be identical to each other, so the stream must give every piece the read
+  ended with, in order, before anything is added.
 - Each answer is checked first: the engine's last entries are read
   (``tail`` of one more than the kept entries sharing the last stamp,
   0.3 ms against 0.9 ms for ``tail=100``), and the kept tail answers only
@@ -114,9 +115,11 @@ class _Tail:
         self.ready = False  # the stream reached the seed's end
         self.closed = False
         self.last_use = time.monotonic()
-        self.expected: Entry | None = None
-        self._needed = 0  # repeats of ``expected`` the stream must give
-        self._matched = 0
+        # The seed's last message so far: its entries (the pieces of a long
+        # line share its stamp), which the stream must give again in order.
+        self._last_stamp: bytes | None = None
+        self._last_message: list[Entry] = []
+        self._repeated: list[Entry] = []
         self.skipped = 0
         self.response: RawResponse | None = None
         self.task: asyncio.Task[None] | None = None
@@ -126,11 +129,12 @@ class _Tail:
         self.whole = len(entries) < KEEP_ENTRIES
         for entry in entries:
             self._append(entry)
-        self.expected = entries[-1] if entries else None
-        while (
-            self._needed < len(entries) and entries[-1 - self._needed] == self.expected
-        ):
-            self._needed += 1
+        if entries:
+            self._last_stamp = _stamp(entries[-1])
+            index = len(entries)
+            while index > 0 and _stamp(entries[index - 1]) == self._last_stamp:
+                index -= 1
+            self._last_message = entries[index:]
         self.ready = not entries
         self.seeded = True
 
@@ -138,14 +142,18 @@ class _Tail:
         """An entry from the followed stream."""
         if self.ready:
             self._append(entry)
-        elif entry == self.expected:
-            # Everything up to the seed's last entry (as many times as the
-            # seed ends with it) came with the seed; what follows is new.
-            self._matched += 1
-            self.ready = self._matched == self._needed
+        elif _stamp(entry) != self._last_stamp:
+            self.skipped += 1  # before the seed's end: the seed has it
         else:
-            self._matched = 0
-            self.skipped += 1
+            # A piece of the seed's last message: once the stream has given
+            # as many as the seed holds, what follows is new. Pieces can be
+            # identical to each other, so all of them are compared, in order.
+            self._repeated.append(entry)
+            if len(self._repeated) == len(self._last_message):
+                if self._repeated == self._last_message:
+                    self.ready = True
+                else:
+                    self.skipped = MAX_SKIPPED + 1  # not the seed's log: given up
 
     def check_count(self) -> int | None:
         """How many last entries to compare with the engine's; None: too many.

@@ -327,9 +327,10 @@ def test_a_read_of_one_stream_is_never_answered_from_a_kept_tail(
 
 
 def test_a_change_asked_on_a_request_thread_drops_every_tail_at_once(
-    admin_user, make_container, unique_name
+    admin_user, make_container, unique_name, docker_client
 ):
     ident = make_container(unique_name, command=["sh", "-c", "echo a; sleep 300"])
+    settled(docker_client, ident, b"a")
     portal = Portal()
     token = token_of(admin_user)
     path = f"/api/v1/containers/{unique_name}/logs/"
@@ -355,8 +356,9 @@ def test_a_kept_tail_behind_the_engine_is_not_used(
     # As when the engine's followed stream falls behind a busy log: the
     # check against the engine's last entries sends the read to the engine.
     ident = make_container(
-        unique_name, command=["sh", "-c", "echo a; sleep 1; echo b; sleep 300"]
+        unique_name, command=["sh", "-c", "echo a; sleep 3; echo b; sleep 300"]
     )
+    settled(docker_client, ident, b"a")
     portal = Portal()
     token = token_of(admin_user)
     path = f"/api/v1/containers/{unique_name}/logs/"
@@ -495,6 +497,39 @@ def test_identical_pieces_of_a_long_line_are_kept_as_often_as_the_engine_has_the
     assert tail.ready
     assert list(tail.entries) == [entry(1), piece, piece, piece]
     assert tail.check_count() == 4
+
+
+@pytest.mark.parametrize("pattern", ["xyx", "xxyxx"])
+def test_a_long_line_whose_pieces_repeat_apart_is_kept_once(pattern):
+    # A seed that ends inside a line of pieces x, y, x: the stream's first
+    # x is not the seed's end.
+    pieces = {
+        letter: (1, b"2026-12-05T03:00:00.000000009Z " + letter.encode() * 16384)
+        for letter in "xy"
+    }
+    message = [pieces[letter] for letter in pattern]
+    tail = fresh_tail()
+    tail.seed([entry(1), *message])
+
+    for piece in [entry(1), *message]:
+        assert not tail.ready
+        tail.add(piece)
+    tail.add(entry(2))
+
+    assert tail.ready
+    assert list(tail.entries) == [entry(1), *message, entry(2)]
+
+
+def test_a_stream_that_gives_other_pieces_than_the_seed_is_given_up():
+    piece = (1, b"2026-12-05T03:00:00.000000009Z " + b"x" * 16384)
+    other = (1, b"2026-12-05T03:00:00.000000009Z " + b"y" * 16384)
+    tail = fresh_tail()
+    tail.seed([entry(1), piece])
+
+    tail.add(other)
+
+    assert not tail.ready and tail.skipped > logtails.MAX_SKIPPED
+    assert list(tail.entries) == [entry(1), piece]
 
 
 def test_a_tail_longer_than_what_is_kept_is_left_to_the_engine(monkeypatch):

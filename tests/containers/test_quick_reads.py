@@ -556,7 +556,9 @@ def test_an_operator_lists_only_their_containers_on_the_quick_path(
     )
 
     assert full[0] == 200
-    assert_same(full, quick)
+    # A second may pass between the two reads: "Up 1 second", "Up 2 seconds".
+    assert without_running_time(quick[2]) == without_running_time(full[2])
+    assert_same((*full[:2], b""), (*quick[:2], b""))
     assert portal.quick == [True]
     import orjson
 
