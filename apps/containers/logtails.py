@@ -58,6 +58,7 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from dockpilot.errors import PortalError
@@ -80,6 +81,7 @@ MAX_SKIPPED = 4 * KEEP_ENTRIES
 _MAX_RUN = 64
 _SWEEP_SECONDS = 5.0
 _MAX_ASKED = 1000
+_MAX_RENDERED = 64 * 1024
 
 _HEADER = struct.Struct(">BxxxL")
 _STREAM_NUMBERS = {"stdin": 0, "stdout": 1, "stderr": 2}
@@ -121,6 +123,7 @@ class _Tail:
         self._last_message: list[Entry] = []
         self._repeated: list[Entry] = []
         self.skipped = 0
+        self._rendered: dict[tuple[Any, ...], bytes] = {}
         self.response: RawResponse | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -179,6 +182,7 @@ class _Tail:
         return list(itertools.islice(self.entries, skip, None))
 
     def _append(self, entry: Entry) -> None:
+        self._rendered.clear()
         self.entries.append(entry)
         self.size += len(entry[1])
         while self.size > MAX_BYTES or len(self.entries) > KEEP_ENTRIES:
@@ -198,6 +202,23 @@ class _Tail:
             parts.append(payload)
         return b"".join(parts)
 
+    def rendered(
+        self, key: tuple[int, bool, str], render: Callable[[bytes], bytes]
+    ) -> bytes | None:
+        """``render`` of the last ``count`` entries, kept until an entry comes.
+
+        ``key`` is ``(count, timestamps, render_key)``.
+        """
+        body = self._rendered.get(key)
+        if body is None:
+            data = self.last(key[0], key[1])
+            if data is None:
+                return None
+            body = render(data)
+            if len(body) <= _MAX_RENDERED and len(self._rendered) < 4:
+                self._rendered[key] = body
+        return body
+
     def close(self) -> None:
         self.closed = True
         if self.response is not None:
@@ -214,10 +235,18 @@ class KeptTails:
         self._asked: dict[str, float] = {}  # when each log was last read here
 
     async def answer(
-        self, engine: Engine, container: str, count: int, timestamps: bool
+        self,
+        engine: Engine,
+        container: str,
+        count: int,
+        timestamps: bool,
+        render: Callable[[bytes], bytes] = bytes,
+        render_key: str = "",
     ) -> bytes | None:
-        """The engine's body for ``tail=count``, from the kept tail if it is
-        the engine's log to its last entry; None: ask the engine."""
+        """``render`` of the engine's body for ``tail=count``, from the kept
+        tail if it is the engine's log to its last entry; None: ask the
+        engine. An answer is rendered once for each state of the tail: every
+        ``render`` given with one ``render_key`` must render alike."""
         tail = self._tails.get(container)
         if tail is None or tail.closed or not tail.seeded or count < 1:
             return None
@@ -236,7 +265,7 @@ class KeptTails:
         # the two differ, and the engine answers.
         if _entries_of(frames) != tail.last_entries(compared):
             return None
-        return tail.last(count, timestamps)
+        return tail.rendered((count, timestamps, render_key), render)
 
     def follow(self, engine: Engine, container: str) -> None:
         """Keep the tail of ``container`` from this event loop, if worth it.

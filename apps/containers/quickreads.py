@@ -248,30 +248,38 @@ async def _logs(read: _Read) -> bytes | None:
     if found is None:
         return None
     target = access.engine_id_of("container", found[0])
-    data = await _kept_log(engine, found[0], options)
-    if data is None:
-        data = await asyncreads.engine_get(
-            engine, f"/containers/{target}/logs", service.logs_params(**options)
-        )
-    if data is None:
-        return None
-    answer = service.logs_document(target, data, timestamps=options["timestamps"])
-    return render_json(answer)
+    timestamps = options["timestamps"]
+
+    def render(data: bytes) -> bytes:
+        return render_json(service.logs_document(target, data, timestamps=timestamps))
+
+    kept = await _kept_log(engine, found[0], options, render)
+    if kept is not None:
+        return kept
+    data = await asyncreads.engine_get(
+        engine, f"/containers/{target}/logs", service.logs_params(**options)
+    )
+    return None if data is None else render(data)
 
 
 async def _kept_log(
-    engine: Engine, document: dict[str, Any], options: dict[str, Any]
+    engine: Engine,
+    document: dict[str, Any],
+    options: dict[str, Any],
+    render: Callable[[bytes], bytes],
 ) -> bytes | None:
-    """The engine's body for this read from a kept tail, and keep one if none."""
+    """This read's answer from a kept tail, and keep one if none."""
     if not (options["stdout"] and options["stderr"] and logtails.keepable(document)):
         return None
     tails = logtails.kept_for(engine)
-    data = await tails.answer(
-        engine, document["Id"], options["tail"], options["timestamps"]
+    # Rendered answers are kept per container: its engine id is in them.
+    container = str(document["Id"])
+    answer = await tails.answer(
+        engine, container, options["tail"], options["timestamps"], render, container
     )
-    if data is None:
-        tails.follow(engine, document["Id"])
-    return data
+    if answer is None:
+        tails.follow(engine, container)
+    return answer
 
 
 async def _list(read: _Read) -> bytes | None:

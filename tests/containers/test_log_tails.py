@@ -546,3 +546,29 @@ def test_a_tail_longer_than_what_is_kept_is_left_to_the_engine(monkeypatch):
     assert tail.size <= 200 and kept < 8
     assert tail.last(kept + 1, False) is None
     assert tail.last(kept, True) is not None
+
+
+def test_a_rendered_answer_is_kept_only_until_the_next_entry():
+    tail = fresh_tail()
+    tail.seed([entry(1)])
+    renders: list[bytes] = []
+
+    def render(data: bytes) -> bytes:
+        renders.append(data)
+        return b"rendered " + data
+
+    first = tail.rendered((10, False, "c"), render)
+    again = tail.rendered((10, False, "c"), render)
+    tail.add(entry(1))
+    tail.add(entry(2))
+    after = tail.rendered((10, False, "c"), render)
+
+    assert first == again == b"rendered " + tail_body([b"1\n"])
+    assert after == b"rendered " + tail_body([b"1\n", b"2\n"])
+    assert len(renders) == 2
+
+
+def tail_body(lines: list[bytes]) -> bytes:
+    return b"".join(
+        b"\x01\0\0\0" + len(line).to_bytes(4, "big") + line for line in lines
+    )
