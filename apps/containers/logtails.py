@@ -133,11 +133,9 @@ class _Tail:
         for entry in entries:
             self._append(entry)
         if entries:
+            # Every piece of it: the other stream's lines can come between.
             self._last_stamp = _stamp(entries[-1])
-            index = len(entries)
-            while index > 0 and _stamp(entries[index - 1]) == self._last_stamp:
-                index -= 1
-            self._last_message = entries[index:]
+            self._last_message = [e for e in entries if _stamp(e) == self._last_stamp]
         self.ready = not entries
         self.seeded = True
 

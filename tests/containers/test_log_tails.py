@@ -499,14 +499,16 @@ def test_identical_pieces_of_a_long_line_are_kept_as_often_as_the_engine_has_the
     assert tail.check_count() == 4
 
 
-@pytest.mark.parametrize("pattern", ["xyx", "xxyxx"])
+@pytest.mark.parametrize("pattern", ["xyx", "xxyxx", "xEx", "xxExx", "xEyEx"])
 def test_a_long_line_whose_pieces_repeat_apart_is_kept_once(pattern):
     # A seed that ends inside a line of pieces x, y, x: the stream's first
-    # x is not the seed's end.
+    # x is not the seed's end. E is a line of the other stream, written
+    # between two pieces.
     pieces = {
         letter: (1, b"2026-12-05T03:00:00.000000009Z " + letter.encode() * 16384)
         for letter in "xy"
     }
+    pieces["E"] = entry(5, stream=2)
     message = [pieces[letter] for letter in pattern]
     tail = fresh_tail()
     tail.seed([entry(1), *message])
