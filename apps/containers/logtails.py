@@ -17,8 +17,9 @@ Why a kept answer is the engine's:
   entries up to that read's end again (skipped here) and everything after
   it. The read's end is found by its last message: the pieces of a line
   longer than 16 KiB share one stamp, which no other message has, and may
-  be identical to each other, so the stream must give every piece the read
-  ended with, in order, before anything is added.
+  be identical to each other, with the other stream's lines between them,
+  so the stream must give every piece of it the read holds, in order,
+  before anything is added.
 - Each answer is checked first: the engine's last entries are read
   (``tail`` of one more than the kept entries sharing the last stamp,
   0.3 ms against 0.9 ms for ``tail=100``), and the kept tail answers only
