@@ -51,6 +51,22 @@ def demultiplex(data: bytes) -> list[tuple[str, bytes]] | None:
     return frames
 
 
+def take_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
+    """The whole frames at the start of a followed log's ``buffer`` (stream
+    number and payload), taken out of it; a frame not complete yet stays."""
+    frames: list[tuple[int, bytes]] = []
+    pos, size = 0, len(buffer)
+    while size - pos >= _HEADER.size:
+        kind, length = _HEADER.unpack_from(buffer, pos)
+        start = pos + _HEADER.size
+        if size - start < length:
+            break
+        pos = start + length
+        frames.append((kind, bytes(buffer[start:pos])))
+    del buffer[:pos]
+    return frames
+
+
 # The engine's log copier cuts a line longer than its 16 KiB buffer into
 # several messages, each sent as a frame of its own and, with timestamps,
 # each with its own stamp.
@@ -202,19 +218,11 @@ class LogFollower:
         return lines
 
     def _framed_lines(self) -> list[LogLine]:
-        buffer, lines = self._buffer, list[LogLine]()
-        pos, size = 0, len(buffer)
-        while size - pos >= _HEADER.size:
-            kind, length = _HEADER.unpack_from(buffer, pos)
-            start = pos + _HEADER.size
-            if size - start < length:
-                break
-            pos = start + length
+        lines = list[LogLine]()
+        for kind, frame in take_frames(self._buffer):
             stream = _STREAMS.get(kind, "stdout")
-            frame = bytes(buffer[start:pos])
             if not self._whole_line(stream, frame, lines):
                 self._take(stream, frame, lines)
-        del buffer[:pos]
         return lines
 
     def _whole_line(self, stream: str, frame: bytes, lines: list[LogLine]) -> bool:

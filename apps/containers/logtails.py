@@ -67,7 +67,7 @@ from dockpilot.errors import PortalError
 from . import documentcache
 from .asyncreads import engine_get
 from .engine import Engine, RawResponse, open_stream
-from .logs import demultiplex
+from .logs import demultiplex, take_frames
 
 logger = logging.getLogger("dockpilot.containers.logtails")
 
@@ -124,7 +124,7 @@ class _Tail:
         self._last_message: list[Entry] = []
         self._repeated: list[Entry] = []
         self.skipped = 0
-        self._rendered: dict[tuple[Any, ...], bytes] = {}
+        self._rendered: dict[tuple[int, bool], bytes] = {}
         self.response: RawResponse | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -192,9 +192,8 @@ class _Tail:
         """The engine's body for ``tail=count``; None when not all kept."""
         if count > len(self.entries) and not self.whole:
             return None
-        skip = max(len(self.entries) - count, 0)
         parts = []
-        for stream, payload in itertools.islice(self.entries, skip, None):
+        for stream, payload in self.last_entries(count):
             if not timestamps:
                 payload = payload.partition(b" ")[2]
             parts.append(_HEADER.pack(stream, len(payload)))
@@ -202,15 +201,13 @@ class _Tail:
         return b"".join(parts)
 
     def rendered(
-        self, key: tuple[int, bool, str], render: Callable[[bytes], bytes]
+        self, count: int, timestamps: bool, render: Callable[[bytes], bytes]
     ) -> bytes | None:
-        """``render`` of the last ``count`` entries, kept until an entry comes.
-
-        ``key`` is ``(count, timestamps, render_key)``.
-        """
+        """``render`` of the last ``count`` entries, kept until an entry comes."""
+        key = (count, timestamps)
         body = self._rendered.get(key)
         if body is None:
-            data = self.last(key[0], key[1])
+            data = self.last(count, timestamps)
             if data is None:
                 return None
             body = render(data)
@@ -240,12 +237,11 @@ class KeptTails:
         count: int,
         timestamps: bool,
         render: Callable[[bytes], bytes] = bytes,
-        render_key: str = "",
     ) -> bytes | None:
         """``render`` of the engine's body for ``tail=count``, from the kept
         tail if it is the engine's log to its last entry; None: ask the
-        engine. An answer is rendered once for each state of the tail: every
-        ``render`` given with one ``render_key`` must render alike."""
+        engine. An answer is rendered once for each state of the tail, so
+        ``render`` must give one answer for one body of this container."""
         tail = self._tails.get(container)
         if tail is None or tail.closed or not tail.seeded or count < 1:
             return None
@@ -255,16 +251,12 @@ class KeptTails:
         compared = tail.check_count()
         if compared is None:
             return None
-        query = {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": compared}
-        data = await engine_get(engine, f"/containers/{container}/logs", query)
-        frames = demultiplex(data) if data is not None else None
-        if frames is None or tail.closed:
-            return None
+        engines = await _last_of(engine, container, compared)
         # Compared after the read: entries the stream brought meanwhile make
         # the two differ, and the engine answers.
-        if _entries_of(frames) != tail.last_entries(compared):
+        if engines is None or tail.closed or engines != tail.last_entries(compared):
             return None
-        return tail.rendered((count, timestamps, render_key), render)
+        return tail.rendered(count, timestamps, render)
 
     def follow(self, engine: Engine, container: str) -> None:
         """Keep the tail of ``container`` from this event loop, if worth it.
@@ -355,13 +347,12 @@ class KeptTails:
 
 
 async def _follow(engine: Engine, tail: _Tail) -> None:
-    query = {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": KEEP_ENTRIES}
     response = await open_stream(
         engine,
         "GET",
         "/containers/{0}/logs",
         tail.container,
-        params={**query, "follow": 1},
+        params={**_stamped(KEEP_ENTRIES), "follow": 1},
     )
     tail.response = response
     task = asyncio.current_task()
@@ -372,12 +363,11 @@ async def _follow(engine: Engine, tail: _Tail) -> None:
         return
 
     # The plain read comes after the stream was opened: the stream holds
-    # every entry written after it, and gives its last entry again.
-    seed = await engine_get(engine, f"/containers/{tail.container}/logs", query)
-    frames = demultiplex(seed) if seed is not None else None
-    if frames is None:
+    # every entry written after it, and gives the read's last message again.
+    seed = await _last_of(engine, tail.container, KEEP_ENTRIES)
+    if seed is None:
         return
-    tail.seed(_entries_of(frames))
+    tail.seed(seed)
 
     async for entry in _entries(response):
         if tail.closed:
@@ -385,7 +375,16 @@ async def _follow(engine: Engine, tail: _Tail) -> None:
         tail.add(entry)
 
 
-def _entries_of(frames: list[tuple[str, bytes]]) -> list[Entry]:
+def _stamped(count: int) -> dict[str, int]:
+    return {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": count}
+
+
+async def _last_of(engine: Engine, container: str, count: int) -> list[Entry] | None:
+    """The engine's last ``count`` entries of a log, read now; None if it failed."""
+    data = await engine_get(engine, f"/containers/{container}/logs", _stamped(count))
+    frames = demultiplex(data) if data is not None else None
+    if frames is None:
+        return None
     return [(_STREAM_NUMBERS[stream], payload) for stream, payload in frames]
 
 
@@ -396,20 +395,10 @@ def _stamp(entry: Entry) -> bytes:
 async def _entries(response: RawResponse) -> Any:
     """The frames of a followed, multiplexed log as they arrive."""
     pending = bytearray()
-    while True:
-        data = await response.read()
-        if not data:
-            return
+    while data := await response.read():
         pending += data
-        offset = 0
-        while len(pending) - offset >= _HEADER.size:
-            stream, length = _HEADER.unpack_from(pending, offset)
-            end = offset + _HEADER.size + length
-            if end > len(pending):
-                break
-            yield stream, bytes(pending[offset + _HEADER.size : end])
-            offset = end
-        del pending[:offset]
+        for entry in take_frames(pending):
+            yield entry
 
 
 _kept: dict[str, KeptTails] = {}

@@ -272,10 +272,9 @@ async def _kept_log(
     if not (options["stdout"] and options["stderr"] and logtails.keepable(document)):
         return None
     tails = logtails.kept_for(engine)
-    # Rendered answers are kept per container: its engine id is in them.
     container = str(document["Id"])
     answer = await tails.answer(
-        engine, container, options["tail"], options["timestamps"], render, container
+        engine, container, options["tail"], options["timestamps"], render
     )
     if answer is None:
         tails.follow(engine, container)

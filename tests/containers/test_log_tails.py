@@ -559,11 +559,11 @@ def test_a_rendered_answer_is_kept_only_until_the_next_entry():
         renders.append(data)
         return b"rendered " + data
 
-    first = tail.rendered((10, False, "c"), render)
-    again = tail.rendered((10, False, "c"), render)
+    first = tail.rendered(10, False, render)
+    again = tail.rendered(10, False, render)
     tail.add(entry(1))
     tail.add(entry(2))
-    after = tail.rendered((10, False, "c"), render)
+    after = tail.rendered(10, False, render)
 
     assert first == again == b"rendered " + tail_body([b"1\n"])
     assert after == b"rendered " + tail_body([b"1\n", b"2\n"])
